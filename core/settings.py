@@ -1,0 +1,240 @@
+"""Settings: one object built from ``GATEWAY_*`` environment variables, validated at start-up.
+
+Every variable is declared once in ``VARIABLES`` with its parser, default and meaning; the README's
+configuration table is checked against it by a test. A bad value raises ``SettingsError`` naming the
+variable, which the entry points print as one line. Only this module reads the environment; domain code
+receives the values it needs as arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ENVIRONMENTS = ("development", "test", "production")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class SettingsError(ValueError):
+    """A configuration value that cannot be used; the message starts with the variable's name."""
+
+    def __init__(self, variable: str, reason: str):
+        super().__init__(f"{variable}: {reason}")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable: how to read it, its embedded default and what it means."""
+
+    name: str
+    parse: Callable[[str, str], object]
+    default: Callable[[dict], str | None]
+    doc: str
+    secret: bool = False
+
+
+def _choice(options: tuple[str, ...]) -> Callable[[str, str], str]:
+    def parse(name: str, raw: str) -> str:
+        value = raw.strip()
+        if value not in options:
+            raise SettingsError(name, f"{raw!r} is not one of {', '.join(options)}")
+        return value
+
+    return parse
+
+
+def _database_url(name: str, raw: str) -> str:
+    hint = "expected sqlite:///path/to/file.db or postgresql://user@host:port/dbname"
+    try:
+        url = make_url(raw.strip())
+    except ArgumentError:
+        raise SettingsError(name, f"{raw!r} is not a database URL; {hint}") from None
+    backend = url.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise SettingsError(name, f"unsupported database {backend!r}; {hint}")
+    if backend == "postgresql":
+        # Plain postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
+        url = url.set(drivername="postgresql+psycopg")
+    if backend == "sqlite" and url.database and url.database != ":memory:":
+        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+    return url.render_as_string(hide_password=False)
+
+
+def _http_url(name: str, raw: str) -> str:
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(name, f"{raw!r} is not an http(s) URL such as https://pay.example.gov.vn")
+    if parts.query or parts.fragment:
+        raise SettingsError(name, "must not carry a query string or fragment")
+    return raw.strip().rstrip("/")
+
+
+def _queue_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    scheme = urlsplit(value).scheme
+    if scheme not in ("sqlite", "redis", "rediss", "memory"):
+        raise SettingsError(name, f"{raw!r} is not a queue URL; expected redis://host:6379/0 or sqlite:///path")
+    if scheme == "sqlite":
+        Path(value.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    return value
+
+
+def _storage_url(name: str, raw: str) -> str:
+    value = raw.strip()
+    if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
+        raise SettingsError(name, f"{raw!r} is not a rate-limit storage URL; expected memory:// or redis://…")
+    return value
+
+
+def _positive_int(name: str, raw: str) -> int:
+    try:
+        value = int(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a whole number") from None
+    if value < 0:
+        raise SettingsError(name, "must not be negative")
+    return value
+
+
+def _secret_key(name: str, raw: str) -> str:
+    # Never echo the value: it is a secret.
+    if len(raw) < 32:
+        raise SettingsError(name, "must be at least 32 characters (generate one with `openssl rand -hex 32`)")
+    return raw
+
+
+def _instance_path(name: str, raw: str) -> Path:
+    path = Path(raw).expanduser().resolve()
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SettingsError(name, f"cannot create directory {path}: {exc.strerror}") from None
+    return path
+
+
+def _instance_default(values: dict) -> str:
+    return str(PROJECT_ROOT / "instance")
+
+
+def _generated_secret(values: dict) -> str | None:
+    """Keep a random key under instance/ so development sessions survive restarts; never in production."""
+    if values["env"] == "production":
+        return None
+    key_file = Path(values["instance_path"]) / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+VARIABLES: tuple[Variable, ...] = (
+    Variable("GATEWAY_ENV", _choice(ENVIRONMENTS), lambda v: "development",
+             "`development` (embedded default), `test` or `production` (strict checks, no demo switches)."),
+    Variable("GATEWAY_INSTANCE_PATH", _instance_path, _instance_default,
+             "Folder for local state in the embedded mode: SQLite files, the generated secret key."),
+    Variable("GATEWAY_DATABASE_URL", _database_url,
+             lambda v: f"sqlite:///{Path(v['instance_path']) / 'gateway.db'}",
+             "SQLAlchemy URL: `sqlite:///…` (embedded) or `postgresql://user@host:5432/db` (production)."),
+    Variable("GATEWAY_SECRET_KEY", _secret_key, _generated_secret,
+             "Signs sessions and CSRF tokens; at least 32 characters. Required in production; in development "
+             "a random key is kept in `instance/secret_key`.", secret=True),
+    Variable("GATEWAY_BASE_URL", _http_url, lambda v: "http://127.0.0.1:8000",
+             "Public URL of the gateway, used for redirects and links; must be https in production."),
+    Variable("GATEWAY_QUEUE_URL", _queue_url,
+             lambda v: f"sqlite:///{Path(v['instance_path']) / 'queue.db'}",
+             "Task queue: `redis://host:6379/0` (production) or `sqlite:///…` (embedded, no extra service)."),
+    Variable("GATEWAY_RATELIMIT_STORAGE_URL", _storage_url, lambda v: "memory://",
+             "Where rate-limit counters live: `memory://` for one process, `redis://…` for several nodes."),
+    Variable("GATEWAY_JOB_LEASE_SECONDS", _positive_int, lambda v: "300",
+             "How long a job may run before another worker may take it over (a crashed worker's job is retried)."),
+    Variable("GATEWAY_TRUSTED_PROXIES", _positive_int, lambda v: "0",
+             "Number of reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted."),
+    Variable("GATEWAY_LOG_LEVEL", _choice(LOG_LEVELS), lambda v: "INFO", "Lowest level written to the JSON log."),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The validated configuration of one gateway process."""
+
+    env: str
+    instance_path: Path
+    database_url: str
+    secret_key: str
+    base_url: str
+    queue_url: str
+    ratelimit_storage_url: str
+    job_lease_seconds: int
+    trusted_proxies: int
+    log_level: str
+
+    @property
+    def production(self) -> bool:
+        """True when strict production checks apply."""
+        return self.env == "production"
+
+    @property
+    def https(self) -> bool:
+        """True when the gateway is served over https (cookies are then Secure, HSTS is sent)."""
+        return self.base_url.startswith("https://")
+
+    def secret_values(self) -> list[str]:
+        """Return the values that must never appear in a log line, passwords inside URLs included."""
+        values = [getattr(self, _field_name(v)) for v in VARIABLES if v.secret]
+        values += [urlsplit(url).password for url in (self.database_url, self.queue_url, self.ratelimit_storage_url)]
+        return [value for value in values if value]
+
+    def display(self) -> dict[str, str]:
+        """Return every variable's value for an operator to read, with secrets and passwords hidden."""
+        shown = {}
+        for variable in VARIABLES:
+            value = str(getattr(self, _field_name(variable)))
+            for secret in self.secret_values():
+                value = value.replace(secret, "***")
+            shown[variable.name] = value
+        return shown
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``); ``overrides`` use field names."""
+        source = dict(os.environ if environ is None else environ)
+        for key, value in overrides.items():
+            source[f"GATEWAY_{key.upper()}"] = str(value)
+        values: dict[str, object] = {}
+        for variable in VARIABLES:
+            raw = source.get(variable.name)
+            if raw is None or raw == "":
+                raw = variable.default(values)
+            if raw is None:
+                raise SettingsError(variable.name, "is required in production")
+            values[_field_name(variable)] = variable.parse(variable.name, raw)
+        settings = cls(**values)
+        settings.check_production()
+        return settings
+
+    def check_production(self) -> None:
+        """Refuse settings that are fine on a laptop and dangerous in production."""
+        if not self.production:
+            return
+        if not self.https:
+            raise SettingsError("GATEWAY_BASE_URL", "must be an https URL in production")
+        if self.database_url.startswith("sqlite"):
+            raise SettingsError("GATEWAY_DATABASE_URL", "production needs PostgreSQL, not SQLite")
+        if not self.queue_url.startswith(("redis://", "rediss://")):
+            raise SettingsError("GATEWAY_QUEUE_URL", "production needs a Redis queue (redis://…)")
+
+
+def _field_name(variable: Variable) -> str:
+    return variable.name.removeprefix("GATEWAY_").lower()
+
+
+assert [f.name for f in fields(Settings)] == [_field_name(v) for v in VARIABLES], "settings table out of sync"

@@ -1,0 +1,53 @@
+"""The application factory: settings -> logging -> database -> security -> i18n -> jobs -> routes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from core.migrations import pending_migrations
+from core.settings import Settings
+from gateway import database, errors, i18n, security
+from gateway.database import commit_request_session
+from gateway.jobs import build_queue
+from gateway.logs import configure_logging
+
+
+class StartupRefused(RuntimeError):
+    """The app must not serve in this state; the message says what to do."""
+
+
+class GatewayFlask(Flask):
+    """Flask that commits the request's database session once, after the view succeeded."""
+
+    def dispatch_request(self):
+        response = super().dispatch_request()
+        commit_request_session()
+        return response
+
+
+def create_app(config_override: Settings | Mapping[str, object] | None = None) -> GatewayFlask:
+    """Build the gateway app; ``config_override`` is a ``Settings`` or a mapping of setting names."""
+    settings = config_override if isinstance(config_override, Settings) else Settings.from_env(
+        **dict(config_override or {}))
+    configure_logging(settings.log_level, settings.secret_values())
+    app = GatewayFlask(__name__, instance_path=str(settings.instance_path))
+    app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.env == "test")
+    app.extensions["gateway.settings"] = settings
+    db = database.init_app(app, settings)
+    if settings.production and pending_migrations(db.engine):
+        raise StartupRefused("the database has pending migrations; run `python -m gateway migrate` first")
+    app.extensions["gateway.queue"] = build_queue(settings, db.session_factory)
+    security.init_app(app, settings)
+    i18n.init_app(app)
+    errors.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from gateway.views import health, pages
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(pages.bp)

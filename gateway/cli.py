@@ -1,0 +1,101 @@
+"""Operator commands: ``python -m gateway migrate|seed|serve|worker|relay|check-config``.
+
+Configuration errors end the command with one line naming the variable and exit status 2, never a
+traceback, because this is the first thing a newcomer or an operator sees.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+import click
+
+from core.db import make_engine, make_session_factory
+from core.migrations import pending_migrations, upgrade
+from core.settings import Settings, SettingsError
+
+
+def _settings() -> Settings:
+    return Settings.from_env()
+
+
+@click.group()
+def cli() -> None:
+    """Operate the city payment gateway."""
+
+
+@cli.command()
+def migrate() -> None:
+    """Bring the database schema to the newest migration."""
+    settings = _settings()
+    upgrade(settings.database_url)
+    click.echo("database schema is up to date")
+
+
+@cli.command()
+def seed() -> None:
+    """Load reference and demo data; running it twice changes nothing."""
+    from gateway.seed import seed_all
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        added = seed_all(session)
+    for label, count in added.items():
+        click.echo(f"seed: {label}: {count} added")
+
+
+@cli.command("check-config")
+def check_config() -> None:
+    """Validate the configuration and print it, secrets hidden."""
+    for name, value in _settings().display().items():
+        click.echo(f"{name}={value}")
+
+
+@cli.command()
+@click.option("--bind", default=lambda: f"127.0.0.1:{os.environ.get('PORT', '8000')}", show_default="127.0.0.1:$PORT")
+@click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
+def serve(bind: str, workers: int) -> None:
+    """Check configuration and schema, then replace this process with gunicorn serving wsgi:app."""
+    settings = _settings()
+    if pending_migrations(make_engine(settings.database_url)):
+        raise click.ClickException("the database has pending migrations; run `python -m gateway migrate` first")
+    gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
+    args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
+            "--forwarded-allow-ips", "127.0.0.1"]
+    click.echo(f"serving on http://{bind}")
+    os.execv(gunicorn, args)
+
+
+@cli.command()
+@click.option("--threads", default=2, show_default=True)
+def worker(threads: int) -> None:
+    """Run the background job worker (Huey consumer) in the foreground."""
+    from gateway.jobs import build_queue, run_worker
+    from gateway.logs import configure_logging
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.secret_values())
+    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
+    run_worker(queue, threads)
+
+
+@cli.command()
+def relay() -> None:
+    """Re-send outbox jobs that were lost between a commit and the queue (normally periodic)."""
+    from gateway.jobs import build_queue
+
+    settings = _settings()
+    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
+    click.echo(f"re-sent {queue.relay()} jobs")
+
+
+def main() -> None:
+    """Run the CLI, turning configuration errors into one line and exit status 2."""
+    try:
+        cli(standalone_mode=True)
+    except SettingsError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)

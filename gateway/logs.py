@@ -1,0 +1,63 @@
+"""Structured JSON logs with the request id on every line, scrubbed of secrets and personal ID numbers."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import sys
+from contextvars import ContextVar
+from datetime import datetime, timezone
+
+#: The id of the request or job being handled; every log line carries it.
+request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime", "taskName"}
+#: A 12-digit personal ID number shows only its first 4 and last 2 digits, as on screen.
+_PERSONAL_ID = re.compile(r"(?<!\d)(\d{4})\d{6}(\d{2})(?!\d)")
+
+
+def mask_personal_ids(text: str) -> str:
+    """Mask every 12-digit number in ``text`` as ``0011******45``."""
+    return _PERSONAL_ID.sub(r"\1******\2", text)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time (UTC), level, logger, message, request id and extra fields."""
+
+    def __init__(self, secrets: list[str] | None = None):
+        super().__init__()
+        self._secrets = [s for s in (secrets or []) if s]
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+            "request_id": request_id_var.get(),
+        }
+        entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return self._scrub(json.dumps(entry, default=str, ensure_ascii=False))
+
+    def _scrub(self, line: str) -> str:
+        for secret in self._secrets:
+            line = line.replace(secret, "[secret]")
+        return mask_personal_ids(line)
+
+
+def configure_logging(level: str, secrets: list[str]) -> None:
+    """Send every log record to stderr as JSON; safe to call again (it replaces its own handler)."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_gateway", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter(secrets))
+    handler._gateway = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Alembic narrates every schema check at INFO; readiness probes would fill the log with it.
+    logging.getLogger("alembic").setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,1 @@
+"""Thin views: load input, call one service, render; the edge commits."""

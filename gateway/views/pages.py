@@ -1,0 +1,15 @@
+"""Public pages."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+
+from core.clock import SYSTEM_CLOCK
+
+bp = Blueprint("pages", __name__)
+
+
+@bp.get("/")
+def home():
+    """Say what the gateway does and for whom."""
+    return render_template("home.html", now=SYSTEM_CLOCK.now())

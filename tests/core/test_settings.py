@@ -1,0 +1,80 @@
+import pytest
+
+from core.settings import VARIABLES, Settings, SettingsError
+
+
+def _settings(tmp_path, **env):
+    base = {"GATEWAY_INSTANCE_PATH": str(tmp_path)}
+    base.update(env)
+    return Settings.from_env(base)
+
+
+def test_embedded_defaults_need_no_configuration(tmp_path):
+    settings = _settings(tmp_path)
+    assert settings.env == "development"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'gateway.db'}"
+    assert settings.queue_url.startswith("sqlite:///")
+    assert len(settings.secret_key) >= 32
+    # The generated key is kept, so sessions survive a restart.
+    assert _settings(tmp_path).secret_key == settings.secret_key
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0
+
+
+@pytest.mark.parametrize(("variable", "value", "message"), [
+    ("GATEWAY_DATABASE_URL", "nonsense", "is not a database URL"),
+    ("GATEWAY_DATABASE_URL", "mysql://x@y/z", "unsupported database"),
+    ("GATEWAY_ENV", "staging", "is not one of"),
+    ("GATEWAY_BASE_URL", "localhost:8000", "is not an http(s) URL"),
+    ("GATEWAY_SECRET_KEY", "short", "at least 32 characters"),
+    ("GATEWAY_QUEUE_URL", "amqp://x", "is not a queue URL"),
+    ("GATEWAY_JOB_LEASE_SECONDS", "ten", "is not a whole number"),
+    ("GATEWAY_LOG_LEVEL", "LOUD", "is not one of"),
+])
+def test_a_bad_value_names_its_variable(tmp_path, variable, value, message):
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, **{variable: value})
+    assert str(caught.value).startswith(f"{variable}: ")
+    assert message in str(caught.value)
+    assert caught.value.variable == variable
+
+
+def test_a_bad_secret_is_never_echoed(tmp_path):
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, GATEWAY_SECRET_KEY="hunter2")
+    assert "hunter2" not in str(caught.value)
+
+
+def test_plain_postgresql_urls_use_psycopg3(tmp_path):
+    settings = _settings(tmp_path, GATEWAY_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test")
+    assert settings.database_url == "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({}, "GATEWAY_SECRET_KEY"),
+    ({"GATEWAY_SECRET_KEY": "k" * 40}, "GATEWAY_BASE_URL"),
+    ({"GATEWAY_SECRET_KEY": "k" * 40, "GATEWAY_BASE_URL": "https://pay.hanoi.gov.vn"}, "GATEWAY_DATABASE_URL"),
+    ({"GATEWAY_SECRET_KEY": "k" * 40, "GATEWAY_BASE_URL": "https://pay.hanoi.gov.vn",
+      "GATEWAY_DATABASE_URL": "postgresql://db/gw"}, "GATEWAY_QUEUE_URL"),
+])
+def test_production_refuses_laptop_settings(tmp_path, env, variable):
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, GATEWAY_ENV="production", **env)
+    assert caught.value.variable == variable
+
+
+def test_production_accepts_a_complete_configuration(tmp_path):
+    settings = _settings(tmp_path, GATEWAY_ENV="production", GATEWAY_SECRET_KEY="k" * 40,
+                         GATEWAY_BASE_URL="https://pay.hanoi.gov.vn", GATEWAY_DATABASE_URL="postgresql://u:pw@db/gw",
+                         GATEWAY_QUEUE_URL="redis://:qpass@cache:6379/0")
+    assert settings.https and settings.production
+    assert {"k" * 40, "pw", "qpass"} <= set(settings.secret_values())
+    shown = settings.display()
+    assert "pw" not in shown["GATEWAY_DATABASE_URL"] and shown["GATEWAY_SECRET_KEY"] == "***"
+
+
+def test_every_variable_is_documented_in_the_readme():
+    from core.settings import PROJECT_ROOT
+
+    readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [v.name for v in VARIABLES if f"`{v.name}`" not in readme]
+    assert not missing, f"README configuration table lacks {missing}"
