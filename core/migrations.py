@@ -24,8 +24,8 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Apply every pending migration up to ``revision``."""
+def upgrade(database_url: str, revision: str = "heads") -> None:
+    """Apply every pending migration up to ``revision`` (default: every head, should branches exist)."""
     command.upgrade(alembic_config(database_url), revision)
 
 
