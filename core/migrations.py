@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from core.settings import PROJECT_ROOT
 
@@ -35,12 +35,14 @@ def head_revisions() -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(alembic_config("sqlite://")).get_heads())
 
 
-def current_revisions(engine: Engine) -> set[str]:
+def current_revisions(bind: Engine | Connection) -> set[str]:
     """Return the revision ids the database says it is at (empty for a new database)."""
-    with engine.connect() as connection:
+    if isinstance(bind, Connection):
+        return set(MigrationContext.configure(bind).get_current_heads())
+    with bind.connect() as connection:
         return set(MigrationContext.configure(connection).get_current_heads())
 
 
-def pending_migrations(engine: Engine) -> bool:
+def pending_migrations(bind: Engine | Connection) -> bool:
     """True when the database is not at the head revision."""
-    return current_revisions(engine) != head_revisions()
+    return current_revisions(bind) != head_revisions()

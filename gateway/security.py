@@ -48,13 +48,16 @@ def init_app(app: Flask, settings: Settings) -> None:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_ENABLED=settings.env != "test",
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
+        # CSRF is checked in _protect_forms, so machine endpoints can be left out by path in one place.
+        WTF_CSRF_CHECK_DEFAULT=False,
     )
     if settings.trusted_proxies:
         n = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n, x_port=n)
-    csrf.init_app(app)
-    limiter.init_app(app)
     app.before_request(_start_request)
+    csrf.init_app(app)
+    app.before_request(_protect_forms)
+    limiter.init_app(app)
     app.after_request(_finish_request)
 
 
@@ -64,6 +67,18 @@ def _start_request() -> None:
     g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else secrets.token_hex(16)
     g.request_started = time.perf_counter()
     request_id_var.set(g.request_id)
+
+
+#: Paths that never authenticate with the session cookie (API keys, provider signatures), so CSRF cannot apply.
+CSRF_FREE_PREFIXES = ("/api/", "/webhooks/")
+
+
+def _protect_forms() -> None:
+    # Only state-changing requests to routes that exist: a POST to a GET-only URL stays a 405.
+    if request.method in ("GET", "HEAD", "OPTIONS", "TRACE") or request.routing_exception is not None:
+        return
+    if not request.path.startswith(CSRF_FREE_PREFIXES):
+        csrf.protect()
 
 
 def _finish_request(response: Response) -> Response:

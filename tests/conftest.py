@@ -77,6 +77,14 @@ def app(database_url, tmp_path_factory):
     return create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
 
 
+@pytest.fixture(scope="module")
+def make_app(database_url, tmp_path_factory):
+    """Build a separate app (for tests that mount extra routes or change settings) on this backend."""
+    def build(**overrides):
+        return create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url, **overrides))
+    return build
+
+
 @pytest.fixture()
 def db(app):
     """A session whose work is rolled back after the test; the app's requests share its transaction."""

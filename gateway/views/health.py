@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from core.migrations import pending_migrations
-from gateway.database import get_database
+from gateway.database import db_session
 from gateway.security import limiter
 
 bp = Blueprint("health", __name__)
@@ -24,11 +24,10 @@ def healthz():
 @limiter.exempt
 def readyz():
     """Ready to serve: the database answers and its schema is at the newest migration."""
-    engine = get_database().engine
     try:
-        with engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        at_head = not pending_migrations(engine)
+        connection = db_session().connection()
+        connection.execute(text("SELECT 1"))
+        at_head = not pending_migrations(connection)
     except SQLAlchemyError:
         return jsonify(status="unavailable", database="unreachable", migrations="unknown"), 503
     if not at_head:

@@ -1,0 +1,44 @@
+"""Logs are JSON lines with the request id, and never carry secrets or whole personal ID numbers."""
+
+import json
+import logging
+
+from gateway.logs import JsonFormatter, mask_personal_ids, request_id_var
+
+
+def _format(message, *args, secrets=(), **extra):
+    record = logging.LogRecord("t", logging.INFO, __file__, 1, message, args, None)
+    record.__dict__.update(extra)
+    return json.loads(JsonFormatter(list(secrets)).format(record))
+
+
+def test_a_log_line_is_json_with_the_request_id():
+    token = request_id_var.set("req-42")
+    try:
+        line = _format("paid %s", "bill-1", amount=200000)
+    finally:
+        request_id_var.reset(token)
+    assert line["message"] == "paid bill-1"
+    assert line["request_id"] == "req-42"
+    assert line["amount"] == 200000 and line["level"] == "INFO"
+    assert line["ts"].endswith("+00:00")
+
+
+def test_secrets_are_replaced_wherever_they_appear():
+    line = _format("connecting with %s", "s3cr3t-value-xyz", secrets=["s3cr3t-value-xyz"], url="x://s3cr3t-value-xyz")
+    assert "s3cr3t" not in json.dumps(line)
+
+
+def test_personal_id_numbers_are_masked():
+    assert mask_personal_ids("citizen 001199012345 logged in") == "citizen 0011******45 logged in"
+    assert mask_personal_ids("order 1234567890123") == "order 1234567890123"  # 13 digits: not an ID
+    assert "001199012345" not in json.dumps(_format("id=%s", "001199012345"))
+
+
+def test_request_lines_leave_out_query_strings(client, caplog):
+    with caplog.at_level(logging.INFO, logger="gateway.access"):
+        client.get("/healthz?code=SECRET-CODE")
+    access = [r for r in caplog.records if r.name == "gateway.access"]
+    assert access and access[-1].path == "/healthz" and access[-1].status == 200
+    line = JsonFormatter().format(access[-1])
+    assert json.loads(line)["request_id"] and "SECRET-CODE" not in line
