@@ -6,10 +6,9 @@ judging calendar dates (effective dates, receipt years), never for storage.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-UTC = timezone.utc
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 

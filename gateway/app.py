@@ -37,6 +37,7 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
     app.extensions["gateway.settings"] = settings
     db = database.init_app(app, settings)
     if settings.production and pending_migrations(db.engine):
+        db.engine.dispose()
         raise StartupRefused("the database has pending migrations; run `python -m gateway migrate` first")
     app.extensions["gateway.queue"] = build_queue(settings, db.session_factory)
     security.init_app(app, settings)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 import time
-import logging
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, g, request

@@ -1,8 +1,8 @@
 """Alembic environment: the metadata of every package's models, and SQLite-safe batch migrations."""
 
-from alembic import context
-
 from importlib import import_module
+
+from alembic import context
 
 from core.db import Base, make_engine
 

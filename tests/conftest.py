@@ -74,15 +74,23 @@ def database_url(request, tmp_path_factory) -> str:
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     """The gateway app on one backend."""
-    return create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
+    app = create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
+    yield app
+    app.extensions["gateway.db"].engine.dispose()
 
 
 @pytest.fixture(scope="module")
 def make_app(database_url, tmp_path_factory):
     """Build a separate app (for tests that mount extra routes or change settings) on this backend."""
+    built = []
+
     def build(**overrides):
-        return create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url, **overrides))
-    return build
+        built.append(create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url, **overrides)))
+        return built[-1]
+
+    yield build
+    for app in built:
+        app.extensions["gateway.db"].engine.dispose()
 
 
 @pytest.fixture()

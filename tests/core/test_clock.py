@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -11,7 +11,7 @@ def test_naive_datetimes_are_refused():
 
 
 def test_fixed_clock_moves_only_when_told():
-    clock = FixedClock(datetime(2026, 12, 31, 16, 59, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 12, 31, 16, 59, tzinfo=UTC))
     assert clock.now() == clock.now()
     assert clock.today_in_vietnam().isoformat() == "2026-12-31"
     clock.advance(minutes=1)
@@ -20,5 +20,5 @@ def test_fixed_clock_moves_only_when_told():
 
 
 def test_vietnam_time_is_utc_plus_seven():
-    shown = to_vietnam(datetime(2026, 11, 29, 6, 0, tzinfo=timezone.utc))
+    shown = to_vietnam(datetime(2026, 11, 29, 6, 0, tzinfo=UTC))
     assert (shown.hour, shown.utcoffset().total_seconds()) == (13, 7 * 3600)

@@ -1,6 +1,6 @@
 """The outbox sends a job exactly when its transaction commits, and its effect happens once."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, func, insert, select
@@ -86,7 +86,7 @@ def test_a_job_delivered_twice_has_its_effect_once(jobs):
 
 def test_a_failing_job_is_retried_with_backoff_then_parked(jobs):
     factory, _ = jobs
-    clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     with factory() as session:
         job = stage_job(session, "test.record_effect", {"label": "bad", "fail": True}, clock=clock)
         session.commit()
@@ -106,7 +106,7 @@ def test_a_failing_job_is_retried_with_backoff_then_parked(jobs):
 
 def test_a_crashed_workers_job_is_taken_over_after_its_lease(jobs):
     factory, sent = jobs
-    clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     with factory() as session:
         job = stage_job(session, "test.record_effect", {"label": "crash"}, clock=clock)
         session.commit()
@@ -123,7 +123,7 @@ def test_a_crashed_workers_job_is_taken_over_after_its_lease(jobs):
 
 def test_a_worker_whose_lease_was_taken_commits_nothing(jobs):
     factory, _ = jobs
-    clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     with factory() as session:
         job = stage_job(session, "test.record_effect", {"label": "slow"}, clock=clock)
         session.commit()
@@ -137,7 +137,7 @@ def test_a_worker_whose_lease_was_taken_commits_nothing(jobs):
 
 def test_the_relay_resends_jobs_the_queue_never_received(jobs):
     factory, _ = jobs
-    clock = FixedClock(datetime(2026, 1, 1, tzinfo=timezone.utc))
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
     with factory() as session:
         stage_job(session, "test.record_effect", {"label": "lost"}, clock=clock)
         session.commit()

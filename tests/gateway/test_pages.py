@@ -1,5 +1,5 @@
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 
 def test_home_page_is_vietnamese_by_default(client):
@@ -40,7 +40,7 @@ def test_times_are_shown_in_vietnam(app):
     from gateway.i18n import vn_datetime
 
     with app.test_request_context("/"):
-        assert vn_datetime(datetime(2026, 11, 29, 17, 30, tzinfo=timezone.utc)) == "00:30, 30/11/2026"
+        assert vn_datetime(datetime(2026, 11, 29, 17, 30, tzinfo=UTC)) == "00:30, 30/11/2026"
 
 
 def test_money_filter_follows_the_language(app):

@@ -4,7 +4,6 @@ import pytest
 from flask import Blueprint, render_template_string, session
 
 
-
 def test_every_response_carries_the_security_headers(client):
     headers = client.get("/").headers
     assert "default-src 'self'" in headers["Content-Security-Policy"]

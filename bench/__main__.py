@@ -1,0 +1,11 @@
+"""Run every benchmark in turn: ``python -m bench`` (or ``make bench``)."""
+
+from importlib import import_module
+
+#: Benchmark modules, each with a ``run()`` that prints its numbers beside an in-run baseline.
+BENCHMARKS = ("bench.healthz",)
+
+for name in BENCHMARKS:
+    print(f"== {name}")
+    import_module(name).run()
+    print()
