@@ -50,12 +50,12 @@ install-dev: $(VENV)/.installed-dev
 
 ## translations: compile the .po catalogues the app reads (generated .mo files are not in git)
 translations: install
-	@$(VENV)/bin/pybabel compile -q -d gateway/translations
+	@$(VENV)/bin/pybabel compile -d gateway/translations >/dev/null
 
 ## messages: extract UI strings and merge them into the catalogues for translators
 messages: install
-	$(VENV)/bin/pybabel extract -q -F babel.cfg -k _l --no-location -o gateway/translations/messages.pot .
-	$(VENV)/bin/pybabel update -q -i gateway/translations/messages.pot -d gateway/translations --no-location --width 110
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location -o gateway/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i gateway/translations/messages.pot -d gateway/translations --no-location --width 110
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
