@@ -49,8 +49,10 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 ## translations: compile the .po catalogues the app reads (generated .mo files are not in git)
-translations: install
-	@$(VENV)/bin/pybabel compile -d gateway/translations >/dev/null
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard gateway/translations/*/LC_MESSAGES/messages.po))
+translations: $(MO_FILES)
+%.mo: %.po | install
+	@$(VENV)/bin/pybabel compile -i $< -o $@ 2>/dev/null || $(VENV)/bin/pybabel compile -i $< -o $@
 
 ## messages: extract UI strings and merge them into the catalogues for translators
 messages: install
