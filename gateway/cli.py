@@ -63,8 +63,8 @@ def serve(bind: str, workers: int) -> None:
     if pending_migrations(make_engine(settings.database_url)):
         raise click.ClickException("the database has pending migrations; run `python -m gateway migrate` first")
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers), "--access-logfile", "-",
-            "--forwarded-allow-ips", "127.0.0.1"]
+    args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers),
+            "--config", "python:gateway.gunicorn_conf", "--forwarded-allow-ips", "127.0.0.1"]
     click.echo(f"serving on http://{bind}")
     os.execv(gunicorn, args)
 
@@ -90,6 +90,25 @@ def relay() -> None:
     settings = _settings()
     queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
     click.echo(f"re-sent {queue.relay()} jobs")
+
+
+@cli.command("create-admin")
+@click.option("--subject", required=True, help="the staff member's `sub` at the workforce identity provider")
+@click.option("--name", default="", help="display name until their first login brings the real one")
+@click.option("--issuer", default=None, help="workforce issuer (default: GATEWAY_STAFF_OIDC_ISSUER or the stand-in)")
+def create_admin(subject: str, name: str, issuer: str | None) -> None:
+    """Make a staff member a system admin (the first admin; later ones are named in the back office)."""
+    from gateway.identity_runtime import DEV_IDP_PATH
+    from identity.staff import create_admin as make_admin
+
+    settings = _settings()
+    issuer = issuer or settings.staff_oidc_issuer or settings.base_url + DEV_IDP_PATH
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        account, changed = make_admin(session, issuer=issuer, subject=subject, display_name=name or subject)
+        account_id = account.id
+    state = "is now" if changed else "was already"
+    click.echo(f"staff account {account_id} ({subject} at {issuer}) {state} a system admin")
 
 
 def main() -> None:

@@ -60,7 +60,8 @@ def test_production_refuses_to_serve_with_pending_migrations(tmp_path, database_
     settings = make_test_settings(tmp_path, database_url, env="production", base_url="https://pay.example.gov.vn",
                                   queue_url="redis://127.0.0.1:6379/14")
     with empty.begin() as connection:
-        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0000'")
+        connection.exec_driver_sql("DELETE FROM alembic_version")
+        connection.exec_driver_sql("INSERT INTO alembic_version VALUES ('0000')")
     try:
         with pytest.raises(StartupRefused, match="pending migrations"):
             create_app(settings)
@@ -75,3 +76,39 @@ def test_production_refuses_to_serve_with_pending_migrations(tmp_path, database_
     app = create_app(settings)
     assert app.extensions["gateway.settings"].production
     app.extensions["gateway.db"].engine.dispose()
+
+
+@pytest.mark.slow
+def test_serve_runs_gunicorn_whose_every_log_line_is_json(tmp_path):
+    import json
+    import signal
+    import time
+    import urllib.request
+
+    from bench.http import free_port
+
+    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}", "GATEWAY_INSTANCE_PATH": str(tmp_path)}
+    assert _gateway("migrate", **env).returncode == 0
+    port = free_port()
+    log = (tmp_path / "serve.log").open("w+")
+    server = subprocess.Popen([sys.executable, "-m", "gateway", "serve", "--bind", f"127.0.0.1:{port}"],
+                              cwd=PROJECT_ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline, answered = time.monotonic() + 60, None
+        while time.monotonic() < deadline and answered is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                    answered = json.load(response)
+            except OSError:
+                time.sleep(0.2)
+        assert answered == {"status": "ok"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+        log.seek(0)
+        output = log.read()
+        log.close()
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines[0] == f"serving on http://127.0.0.1:{port}"
+    records = [json.loads(line) for line in lines[1:]]  # every later line parses as JSON
+    assert any(r["logger"] == "gateway.access" and r["path"] == "/healthz" for r in records)
