@@ -12,6 +12,13 @@ from decimal import ROUND_HALF_UP, Decimal
 #: Minor-unit exponents of the currencies the gateway accepts. Stripe treats VND as zero-decimal too.
 CURRENCY_EXPONENTS: dict[str, int] = {"VND": 0}
 
+#: ISO 4217 exponents of currencies that may appear in bank and provider reports we read (not accept).
+ISO4217_EXPONENTS: dict[str, int] = {
+    "VND": 0, "JPY": 0, "KRW": 0, "CLP": 0, "ISK": 0, "USD": 2, "EUR": 2, "GBP": 2, "CHF": 2, "SEK": 2,
+    "NOK": 2, "DKK": 2, "HKD": 2, "SGD": 2, "AUD": 2, "CAD": 2, "CNY": 2, "THB": 2, "RON": 2, "PLN": 2,
+    "CZK": 2, "HUF": 2, "KHR": 2, "LAK": 2, "BHD": 3, "KWD": 3, "OMR": 3, "JOD": 3, "TND": 3,
+}
+
 #: Thousands separators by display locale: Vietnamese writes 200.000, English 200,000.
 _GROUPING = {"vi": ".", "en": ","}
 
@@ -79,6 +86,27 @@ class Money:
     def format(self, locale: str = "vi") -> str:
         """Return the amount as people read it: ``200.000 ₫`` (vi) or ``200,000 ₫`` (en)."""
         return format_money(self, locale)
+
+
+def to_minor_units(value: Decimal | str, currency: str) -> int:
+    """Convert a major-unit amount (``"26338000"``, ``Decimal("8.85")``) to integer minor units, exactly.
+
+    A value with more decimals than the currency has (``8.855 EUR``, ``1.5 VND``) is refused, not rounded:
+    it means the file was misread.
+    """
+    exponent = ISO4217_EXPONENTS.get(currency)
+    if exponent is None:
+        raise MoneyError(f"unknown currency {currency!r}")
+    try:
+        exact = Decimal(value) if isinstance(value, str) else value
+    except ArithmeticError:
+        raise MoneyError(f"{value!r} is not a number") from None
+    if not isinstance(exact, Decimal) or not exact.is_finite():
+        raise MoneyError(f"{value!r} is not a finite decimal amount")
+    minor = exact.scaleb(exponent)
+    if minor != minor.to_integral_value():
+        raise MoneyError(f"{value} {currency} has more than {exponent} decimal places")
+    return int(minor)
 
 
 def vnd(amount: int) -> Money:

@@ -68,3 +68,22 @@ def test_times_multiplies_by_whole_quantities_only():
     assert vnd(5_000).times(3) == vnd(15_000)
     with pytest.raises(MoneyError):
         vnd(5_000).times(1.5)
+
+
+@pytest.mark.parametrize(("value", "currency", "minor"), [
+    ("26338000", "VND", 26_338_000), ("8.85", "EUR", 885), ("-7.00", "EUR", -700), ("2853.12", "USD", 285_312),
+    (Decimal("0"), "SEK", 0), ("1500", "JPY", 1500), ("1.234", "KWD", 1234),
+])
+def test_report_amounts_become_exact_minor_units(value, currency, minor):
+    from core.money import to_minor_units
+
+    assert to_minor_units(value, currency) == minor
+
+
+@pytest.mark.parametrize(("value", "currency"), [("1.5", "VND"), ("8.855", "EUR"), ("abc", "EUR"), ("NaN", "EUR"),
+                                                 ("1", "XXX"), ("Infinity", "USD")])
+def test_misread_report_amounts_are_refused_not_rounded(value, currency):
+    from core.money import to_minor_units
+
+    with pytest.raises(MoneyError):
+        to_minor_units(value, currency)

@@ -1,0 +1,70 @@
+"""Stripe report CSVs: itemized payout reconciliation and itemized balance change from activity.
+
+Report CSVs carry amounts in MAJOR units (the API uses minor units); VND is zero-decimal so both agree for
+our charges, but the conversion still goes through the currency's exponent so a USD line is read right.
+Timestamps are UTC (``created_utc``). Our payment code travels in ``payment_metadata[payment_code]``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from payments.reconciliation.codes import extract_payment_code
+from payments.reconciliation.parsed import ImportRejected, ParsedFile, ProviderLine, minor, sha256_of
+from payments.reconciliation.tabular import rows_of
+
+SOURCE = "Stripe report"
+REQUIRED = ("balance_transaction_id", "created_utc", "currency", "gross", "fee", "net", "reporting_category")
+
+
+def parse(content: bytes) -> ParsedFile:
+    """Read a Stripe itemized report (payout reconciliation or balance change from activity)."""
+    rows = [(number, cells) for number, cells in rows_of(content, source=SOURCE) if any(cells)]
+    if not rows:
+        raise ImportRejected("empty file", source=SOURCE)
+    header = [cell.strip() for cell in rows[0][1]]
+    missing = [name for name in REQUIRED if name not in header]
+    if missing:
+        raise ImportRejected(f"not a Stripe itemized report: missing columns {', '.join(missing)}", row=rows[0][0],
+                             source=SOURCE)
+    lines = tuple(_line(number, dict(zip(header, cells, strict=False))) for number, cells in rows[1:])
+    kind = "stripe_payout_reconciliation" if "automatic_payout_id" in header else "stripe_balance_change"
+    return ParsedFile(kind, sha256_of(content), provider_lines=lines)
+
+
+def _line(row: int, record: dict[str, str]) -> ProviderLine:
+    currency = record["currency"].strip().upper()
+    metadata = {key[len("payment_metadata["):-1]: value for key, value in record.items()
+                if key.startswith("payment_metadata[") and value}
+
+    def amount(name: str) -> int:
+        return minor(record[name].strip() or "0", currency, row=row, source=SOURCE)
+
+    gross, fee, net = amount("gross"), amount("fee"), amount("net")
+    if gross - fee != net:
+        raise ImportRejected(f"gross {gross} - fee {fee} != net {net}", row=row, source=SOURCE)
+    return ProviderLine(
+        row=row, provider_reference=_required(record, "balance_transaction_id", row),
+        occurred_at=_utc(record["created_utc"], row), currency=currency, gross=gross, fee=fee, net=net,
+        category=record["reporting_category"].strip(), payout_id=record.get("automatic_payout_id") or None,
+        available_on=_utc(record["available_on_utc"], row).date() if record.get("available_on_utc") else None,
+        payment_code=extract_payment_code(*metadata.values(), record.get("description")),
+        metadata={**metadata, **{k: record[k] for k in ("source_id", "charge_id", "payment_intent_id")
+                                 if record.get(k)}},
+    )
+
+
+def _required(record: dict[str, str], name: str, row: int) -> str:
+    value = (record.get(name) or "").strip()
+    if not value:
+        raise ImportRejected(f"{name} is empty", row=row, source=SOURCE)
+    return value
+
+
+def _utc(text: str, row: int) -> datetime:
+    try:
+        return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+    except ValueError:
+        raise ImportRejected(f"timestamp {text!r} is not YYYY-MM-DD HH:MM:SS", row=row, source=SOURCE) from None
+
+
