@@ -1,8 +1,8 @@
 """The database kernel: declarative ``Base`` with named constraints, the UTC datetime type, engines.
 
 Both backends are first-class: PostgreSQL in production and CI, SQLite in the embedded default. SQLite is
-configured to behave: foreign keys on, WAL so readers do not block the writer, and a busy timeout so two
-processes wait for each other instead of failing.
+configured to behave: foreign keys on, WAL, a busy timeout, and transactions that take the write lock
+when they begin, so concurrent writers (web workers, the job worker) queue instead of failing.
 """
 
 from __future__ import annotations
@@ -76,7 +76,10 @@ def _configure_sqlite(dbapi_connection, _record) -> None:
 
 
 def _begin_sqlite(connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # IMMEDIATE takes the write lock up front. A deferred transaction that read first and writes later
+    # fails at once with "database is locked" when another writer committed in between (WAL snapshot
+    # rule), and busy_timeout cannot help it; taking the lock first makes writers queue instead.
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

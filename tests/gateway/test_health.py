@@ -15,7 +15,8 @@ def test_readyz_checks_database_and_migrations(client):
 
 def test_readyz_is_unavailable_when_migrations_are_pending(client, db):
     # Inside the test's rolled-back transaction, pretend the schema is one revision behind.
-    db.execute(text("UPDATE alembic_version SET version_num = 'older'"))
+    db.execute(text("DELETE FROM alembic_version"))
+    db.execute(text("INSERT INTO alembic_version VALUES ('older')"))
     db.flush()
     response = client.get("/readyz")
     assert response.status_code == 503

@@ -1,0 +1,91 @@
+"""Import a report: read it whole, then store the file and its lines; the same bytes twice add nothing.
+
+Reading happens before any write, so a malformed file leaves nothing behind. Two concurrent imports of
+the same bytes meet at the unique SHA-256: the loser gets the winner's file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
+from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
+from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
+from payments.reconciliation.readers import read_report
+from payments.reconciliation.vnpay_settlement import VnpayMapping
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The stored file, and whether this call created it (False: it was imported before)."""
+
+    file: ReportFile
+    created: bool
+
+
+def import_report(session: Session, content: bytes, format: str, *, filename: str, imported_by: str,
+                  clock: Clock = SYSTEM_CLOCK, vnpay_mapping: VnpayMapping | None = None) -> ImportResult:
+    """Read ``content`` as ``format`` and store it with every line; idempotent by content hash."""
+    existing = _by_hash(session, sha256_of(content))
+    if existing is not None:
+        return ImportResult(existing, False)
+    parsed = read_report(content, format, vnpay_mapping=vnpay_mapping)
+    lines = _line_rows(parsed)
+    file = ReportFile(format=parsed.format, sha256=parsed.sha256, filename=filename[:255], size=len(content),
+                      content=content, imported_at=clock.now(), imported_by=imported_by, line_count=len(lines))
+    try:
+        with session.begin_nested():
+            session.add(file)
+            session.flush()
+    except IntegrityError:  # the same file was imported concurrently and committed first
+        return ImportResult(_by_hash(session, parsed.sha256), False)
+    _store_statements(session, file, parsed)
+    if lines:
+        session.execute(insert(ReportLine), [{**line, "file_id": file.id} for line in lines])
+    session.flush()
+    return ImportResult(file, True)
+
+
+def _by_hash(session: Session, sha256: str) -> ReportFile | None:
+    return session.scalar(select(ReportFile).where(ReportFile.sha256 == sha256))
+
+
+def _store_statements(session: Session, file: ReportFile, parsed: ParsedFile) -> None:
+    for index, statement in enumerate(parsed.statements):
+        session.add(ReportStatement(
+            file_id=file.id, index=index, account=statement.account[:64], currency=statement.currency,
+            opening=statement.opening.amount if statement.opening else None,
+            closing=statement.closing.amount if statement.closing else None, reconciles=statement.reconciles()))
+
+
+def _line_rows(parsed: ParsedFile) -> list[dict]:
+    rows = [_bank_row(index, line) for index, s in enumerate(parsed.statements) for line in s.lines]
+    return rows + [_provider_row(line) for line in parsed.provider_lines]
+
+
+def _bank_row(statement_index: int, line: StatementLine) -> dict:
+    return {"kind": "bank", "statement_index": statement_index, "row": line.row, "booked_on": line.booked_on,
+            "value_on": line.value_on, "occurred_at": None, "amount": line.amount, "fee": 0, "net": line.amount,
+            "currency": line.currency, "description": line.description, "payment_code": line.payment_code,
+            "bank_reference": _cut(line.bank_reference, 100), "provider_reference": None,
+            "end_to_end_id": _cut(line.end_to_end_id, 100), "payout_id": None, "category": None,
+            "reversal": line.reversal}
+
+
+def _provider_row(line: ProviderLine) -> dict:
+    # A provider line's business day is its Vietnamese calendar date, like every other report cut.
+    booked_on = to_vietnam(line.occurred_at).date() if line.occurred_at else line.available_on
+    return {"kind": "provider", "statement_index": -1, "row": line.row, "booked_on": booked_on,
+            "value_on": line.available_on, "occurred_at": line.occurred_at, "amount": line.gross, "fee": line.fee,
+            "net": line.net, "currency": line.currency, "description": line.metadata.get("txn_ref", ""),
+            "payment_code": line.payment_code, "bank_reference": None,
+            "provider_reference": _cut(line.provider_reference, 100), "end_to_end_id": None,
+            "payout_id": _cut(line.payout_id, 64), "category": line.category, "reversal": False}
+
+
+def _cut(value: str | None, length: int) -> str | None:
+    return value[:length] if value else value
