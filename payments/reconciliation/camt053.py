@@ -7,10 +7,10 @@ version, so elements are matched by local name. Amounts are read as exact decima
 from __future__ import annotations
 
 from datetime import date, datetime
-from xml.etree.ElementTree import Element
+from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import ParseError, fromstring
+from defusedxml.ElementTree import DefusedXMLParser
 
 from payments.reconciliation.codes import extract_payment_code
 from payments.reconciliation.parsed import (
@@ -28,26 +28,44 @@ OPENING_CODES = ("OPBD", "PRCD")
 CLOSING_CODES = ("CLBD",)
 
 
+class _EntryLines(TreeBuilder):
+    """Builds the tree and remembers the line on which each ``<Ntry>`` starts (its row in errors)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parser: DefusedXMLParser | None = None
+        self.lines: dict[int, int] = {}
+
+    def start(self, tag, attrs):
+        element = super().start(tag, attrs)
+        if _local(tag) == "Ntry" and self.parser is not None:
+            self.lines[id(element)] = self.parser.parser.CurrentLineNumber
+        return element
+
+
 def parse(content: bytes) -> ParsedFile:
     """Read a camt.053 message with one or more statements."""
+    builder = _EntryLines()
+    parser = DefusedXMLParser(target=builder, forbid_dtd=True)
+    builder.parser = parser
     try:
-        root = fromstring(content, forbid_dtd=True)
+        parser.feed(content)
+        root = parser.close()
     except (ParseError, DefusedXmlException) as exc:
         raise ImportRejected(f"not well-formed or unsafe XML: {exc}", source=SOURCE) from None
     if _local(root.tag) != "Document" or _child(root, "BkToCstmrStmt") is None:
         raise ImportRejected("not a camt.053 document (no BkToCstmrStmt)", source=SOURCE)
-    counter = iter(range(1, 1_000_000))
-    statements = tuple(_statement(element, counter) for element in _all(_child(root, "BkToCstmrStmt"), "Stmt"))
+    statements = tuple(_statement(element, builder.lines) for element in _all(_child(root, "BkToCstmrStmt"), "Stmt"))
     if not statements:
         raise ImportRejected("no statement in the file", source=SOURCE)
     return ParsedFile("camt053", sha256_of(content), statements=statements)
 
 
-def _statement(element: Element, counter) -> Statement:
+def _statement(element: Element, entry_lines: dict[int, int]) -> Statement:
     account = _child(element, "Acct")
     currency = _text(account, "Ccy")
     balances = {_text(b, "Tp", "CdOrPrtry", "Cd"): _balance(b) for b in _all(element, "Bal")}
-    lines = tuple(_line(entry, next(counter)) for entry in _all(element, "Ntry"))
+    lines = tuple(_line(entry, entry_lines[id(entry)]) for entry in _all(element, "Ntry"))
     currency = currency or next((b.currency for b in balances.values()), None) or (lines[0].currency if lines else "")
     return Statement(
         account=_text(account, "Id", "IBAN") or _text(account, "Id", "Othr", "Id") or "",

@@ -29,6 +29,7 @@ from payments.reconciliation.parsed import (
 SOURCE = "MT940"
 _STATEMENT_START = re.compile(r"^:20:", re.MULTILINE)
 _ENTRY_TAG = re.compile(r"^:61:", re.MULTILINE)
+_TAG = re.compile(r"^:\w+:")
 _SIGNS = {"C": 1, "D": -1, "RC": -1, "RD": 1}
 
 
@@ -39,10 +40,10 @@ def parse(content: bytes) -> ParsedFile:
     if not starts:
         raise ImportRejected("no :20: statement header", source=SOURCE)
     entry_rows = [text.count("\n", 0, m.start()) + 1 for m in _ENTRY_TAG.finditer(text)]
-    chunks = [text[a:b] for a, b in zip(starts, [*starts[1:], len(text)], strict=True)]
     statements, taken = [], 0
-    for chunk in chunks:
-        statement = _statement(chunk, entry_rows[taken:])
+    for start, end in zip(starts, [*starts[1:], len(text)], strict=True):
+        first_line = text.count("\n", 0, start) + 1
+        statement = _statement(text[start:end], first_line, entry_rows[taken:])
         taken += len(statement.lines)
         statements.append(statement)
     if taken != len(entry_rows):
@@ -50,14 +51,15 @@ def parse(content: bytes) -> ParsedFile:
     return ParsedFile("mt940", sha256_of(content), statements=tuple(statements))
 
 
-def _statement(chunk: str, rows: list[int]) -> Statement:
+def _statement(chunk: str, first_line: int, rows: list[int]) -> Statement:
     transactions = mt940.models.Transactions()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the library warns on dialect quirks it handles anyway
             transactions.parse(chunk)
     except Exception as exc:  # the library raises bare exceptions of many kinds on malformed input
-        raise ImportRejected(f"unreadable statement: {exc}", row=rows[0] if rows else None, source=SOURCE) from None
+        raise ImportRejected("unreadable field", row=_offending_line(chunk, first_line, exc),
+                             source=SOURCE) from None
     data = transactions.data
     opening = _balance(data.get("final_opening_balance") or data.get("intermediate_opening_balance"))
     closing = _balance(data.get("final_closing_balance") or data.get("intermediate_closing_balance"))
@@ -68,6 +70,16 @@ def _statement(chunk: str, rows: list[int]) -> Statement:
     return Statement(account=str(data.get("account_identification") or ""), currency=currency,
                      statement_id=str(data.get("transaction_reference") or "") or None, lines=lines,
                      opening=opening, closing=closing)
+
+
+def _offending_line(chunk: str, first_line: int, exc: Exception) -> int:
+    """Find the line holding the text the library could not parse; else the statement's first line."""
+    fragments = [arg.strip() for arg in exc.args if isinstance(arg, str) and len(arg.strip()) > 4]
+    for offset, line in enumerate(chunk.splitlines()):
+        content = _TAG.sub("", line).strip()
+        if content and any(content in fragment or fragment in line for fragment in fragments):
+            return first_line + offset
+    return first_line
 
 
 def _balance(balance) -> Balance | None:
