@@ -1,0 +1,113 @@
+"""The break register: open breaks from a run's results, close them when a later run matches, and work them.
+
+A break moves open -> investigating -> resolution_proposed -> approved -> resolved, or to auto_closed when a
+later run of its scope finds it matched. The officer who proposes a resolution cannot approve it (checked
+here and by a database constraint). Every change appends a ``break_events`` row.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.clock import SYSTEM_CLOCK, Clock
+from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconResult, ReconRun
+
+#: Lower is more urgent. A citizen charged for what we recorded as failed comes first.
+PRIORITY = {"status_mismatch": 1, "missing_at_provider": 2, "amount_mismatch": 2, "duplicate_at_provider": 2,
+            "payout_mismatch": 2, "bank_mismatch": 2, "missing_internally": 3, "date_out_of_window": 3,
+            "unremitted": 1}
+RESULT_BREAKS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
+                 "duplicate_at_provider", "date_out_of_window")
+LIVE = ("open", "investigating", "resolution_proposed", "approved")
+#: The allowed moves of a person working a break (auto_closed is the engine's alone).
+TRANSITIONS = {
+    ("open", "investigating"), ("investigating", "resolution_proposed"), ("open", "resolution_proposed"),
+    ("resolution_proposed", "approved"), ("resolution_proposed", "investigating"), ("approved", "resolved"),
+}
+
+
+def break_key(kind: str, reference: str | None, provider_reference: str | None) -> str:
+    """Identity of a break across runs: the provider's line for unknown or duplicated lines, else ours."""
+    if kind in ("missing_internally", "duplicate_at_provider") or reference is None:
+        return f"line:{provider_reference}"
+    return f"ref:{reference}"
+
+
+def record_breaks(session: Session, run: ReconRun, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Open a break for each new difference in ``run``, refresh known ones, close what now matches."""
+    results = session.execute(
+        select(ReconResult.outcome, ReconResult.reference, ReconResult.provider_reference,
+               ReconResult.our_amount, ReconResult.their_amount, ReconResult.day)
+        .where(ReconResult.run_id == run.id, ReconResult.outcome.in_(RESULT_BREAKS))).all()
+    existing = {(b.kind, b.key): b for b in session.scalars(select(ReconBreak).where(ReconBreak.scope == run.scope))}
+    seen, now = set(), clock.now()
+    for outcome, reference, provider_reference, ours, theirs, day in results:
+        key = (outcome, break_key(outcome, reference, provider_reference))
+        seen.add(key)
+        found = existing.get(key)
+        if found is None:
+            _open(session, run, key, ours, theirs, day, now)
+        elif found.status in LIVE:
+            found.last_seen_run_id = run.id
+    _close_matched(session, run, [b for k, b in existing.items() if k not in seen], now)
+    session.flush()
+    return len(results)
+
+
+def _open(session: Session, run: ReconRun, key: tuple[str, str], ours, theirs, day: date, now) -> None:
+    kind, identity = key
+    found = ReconBreak(scope=run.scope, kind=kind, key=identity, status="open", priority=PRIORITY[kind], day=day,
+                       our_amount=ours, their_amount=theirs, currency="VND", opened_run_id=run.id,
+                       last_seen_run_id=run.id, opened_at=now)
+    session.add(found)
+    session.flush()
+    session.add(BreakEvent(break_id=found.id, from_status=None, to_status="open", actor=f"run:{run.id}",
+                           note="", at=now, run_id=run.id))
+
+
+def _close_matched(session: Session, run: ReconRun, unseen: list[ReconBreak], now) -> None:
+    for found in unseen:
+        in_scope = run.period_start <= found.day <= run.period_end and found.kind in RESULT_BREAKS
+        if in_scope and found.status in LIVE:
+            session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status="auto_closed",
+                                   actor=f"run:{run.id}", note="matched by a later run", at=now, run_id=run.id))
+            found.status, found.closed_at = "auto_closed", now
+
+
+def move_break(session: Session, break_id: int, to_status: str, *, actor: str, note: str = "",
+               clock: Clock = SYSTEM_CLOCK) -> ReconBreak:
+    """Move a break along its lifecycle as ``actor``; proposing needs a note, approving another person."""
+    found = session.get(ReconBreak, break_id, with_for_update=True)
+    if found is None:
+        raise NotFound(f"break {break_id} does not exist", code="break_not_found")
+    if (found.status, to_status) not in TRANSITIONS:
+        raise InvalidTransition(f"break {break_id} cannot go from {found.status} to {to_status}",
+                                details={"from": found.status, "to": to_status})
+    if to_status == "resolution_proposed":
+        if not note.strip():
+            raise ValidationFailed("a proposed resolution needs an explanation", code="resolution_note_required")
+        found.proposed_by, found.resolution, found.approved_by = actor, note.strip(), None
+    if to_status == "approved":
+        if actor == found.proposed_by:
+            raise PermissionDenied("the officer who proposed a resolution cannot approve it",
+                                   code="approver_is_proposer")
+        found.approved_by = actor
+    now = clock.now()
+    session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status=to_status, actor=actor,
+                           note=note.strip(), at=now))
+    found.status = to_status
+    if to_status == "resolved":
+        found.closed_at = now
+    session.flush()
+    return found
+
+
+def supersede_earlier_runs(session: Session, run: ReconRun) -> None:
+    """Mark completed runs of the same scope and overlapping period as superseded by ``run``."""
+    session.execute(update(ReconRun).where(
+        ReconRun.scope == run.scope, ReconRun.id != run.id, ReconRun.status == "completed",
+        ReconRun.period_start <= run.period_end, ReconRun.period_end >= run.period_start).values(status="superseded"))

@@ -1,0 +1,151 @@
+"""Provider reconciliation: our payments against a provider's reports, in ordered SQL passes.
+
+Design overview
+---------------
+One ``INSERT … SELECT`` classifies every item of the run's snapshot and every provider line of the period,
+so a million rows stay inside the database. The classification is an ordered list of rules (the first
+that holds wins), read top to bottom:
+
+1. a line nobody on our side knows                        -> ``missing_internally``
+2. our success without a line, younger than the lag       -> ``pending`` (not a break yet)
+3. our success without a line                             -> ``missing_at_provider``
+4. our failure without a line                             -> ``unpaid`` (as it should be)
+5. a line for something we recorded as not paid           -> ``status_mismatch`` (highest priority)
+6. two or more provider lines for one of our references   -> ``duplicate_at_provider``
+7. same reference, different amount                       -> ``amount_mismatch``
+8. booked later than the window after our day             -> ``date_out_of_window``
+9. otherwise                                              -> ``matched``
+
+Copies of one provider line that arrive in several files (a balance report and a payout report) count
+once. Lines booked after the period still pair with the period's items (a late booking is
+``date_out_of_window``, not lost), while unknown lines after the period wait for the next run. Lines that
+pair with context items from just before the period belong to the previous run and are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import insert, select, text
+from sqlalchemy.orm import Session
+
+from payments.reconciliation.runs import ReconItem, ReconResult
+
+RULE_VERSION = "2026.11.1"
+#: Which imported file formats carry each provider's lines.
+PROVIDER_FORMATS: dict[str, tuple[str, ...]] = {
+    "stripe": ("stripe_payout_reconciliation", "stripe_balance_change"),
+    "vnpay": ("vnpay",),
+}
+
+
+@dataclass(frozen=True)
+class ExpectedItem:
+    """One payment as our records say it happened (what the payments package hands to a run)."""
+
+    reference: str
+    amount: int
+    currency: str
+    status: str
+    occurred_on: date
+    in_period: bool = True
+    service_code: str | None = None
+    agency_code: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchingPolicy:
+    """The tolerances of a run; part of what makes two runs comparable."""
+
+    #: Days a provider may take to report a payment before its absence is a break (T+2).
+    settlement_lag_days: int = 2
+    #: Days after our day within which the provider's booking still counts as on time.
+    window_days: int = 2
+    #: Days before the period whose items are loaded as context, so their late lines are not unknown.
+    context_days: int = 7
+
+
+def snapshot_items(session: Session, run_id: int, items: Iterable[ExpectedItem]) -> int:
+    """Freeze our side of the run; return how many items it holds."""
+    rows = [{"run_id": run_id, "reference": i.reference, "amount": i.amount, "currency": i.currency,
+             "status": i.status, "occurred_on": i.occurred_on, "in_period": i.in_period,
+             "service_code": i.service_code, "agency_code": i.agency_code} for i in items]
+    for start in range(0, len(rows), 10_000):
+        session.execute(insert(ReconItem), rows[start:start + 10_000])
+    return len(rows)
+
+
+def classify_provider_lines(session: Session, *, run_id: int, provider: str, period_start: date, period_end: date,
+                            as_of: date, policy: MatchingPolicy) -> None:
+    """Write one ``recon_results`` row per item, line or pair of the run."""
+    formats = PROVIDER_FORMATS[provider]
+    placeholders = ", ".join(f":format_{i}" for i in range(len(formats)))
+    sql = _CLASSIFY.format(formats=placeholders, day_diff=_day_diff(session, "booked_on", "occurred_on"))
+    params = {f"format_{i}": name for i, name in enumerate(formats)}
+    params.update(run_id=run_id, start=period_start, end=period_end,
+                  pending_after=as_of - timedelta(days=policy.settlement_lag_days), window=policy.window_days)
+    session.execute(text(sql), params)
+
+
+def result_digest(session: Session, run_id: int) -> str:
+    """SHA-256 of the run's results in canonical order: equal for byte-identical results."""
+    digest = hashlib.sha256()
+    for row in session.execute(_canonical_results(run_id)):
+        digest.update("|".join("" if v is None else str(v) for v in row).encode())
+        digest.update(b"\n")
+    return digest.hexdigest()
+
+
+def _canonical_results(run_id: int):
+    r = ReconResult
+    return (select(r.outcome, r.reference, r.provider_reference, r.our_amount, r.their_amount, r.day)
+            .where(r.run_id == run_id)
+            .order_by(r.day, r.reference, r.provider_reference, r.outcome))
+
+
+def _day_diff(session: Session, later: str, earlier: str) -> str:
+    if session.get_bind().dialect.name == "sqlite":
+        return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+    return f"({later} - {earlier})"
+
+
+_CLASSIFY = """
+INSERT INTO recon_results (run_id, item_id, line_id, outcome, reference, provider_reference, our_amount,
+                           their_amount, day)
+WITH copies AS (
+    SELECT l.id, l.payment_code, l.provider_reference, l.amount, l.booked_on,
+           ROW_NUMBER() OVER (PARTITION BY l.provider_reference ORDER BY l.id) AS copy_no
+    FROM report_lines l JOIN report_files f ON f.id = l.file_id
+    WHERE l.kind = 'provider' AND l.category = 'charge' AND f.format IN ({formats})
+      AND l.booked_on >= :start
+), lines AS (
+    SELECT id, payment_code, provider_reference, amount, booked_on,
+           COUNT(*) OVER (PARTITION BY payment_code) AS per_code
+    FROM copies WHERE copy_no = 1
+), items AS (
+    SELECT id, reference, amount, status, occurred_on, in_period FROM recon_items WHERE run_id = :run_id
+), pairs AS (
+    SELECT i.id AS item_id, l.id AS line_id, i.reference, l.provider_reference, i.amount AS our_amount,
+           l.amount AS their_amount, i.status, i.in_period, i.occurred_on, l.booked_on, l.per_code
+    FROM items i FULL OUTER JOIN lines l ON l.payment_code = i.reference
+)
+SELECT :run_id, item_id, line_id,
+       CASE
+           WHEN item_id IS NULL THEN 'missing_internally'
+           WHEN line_id IS NULL AND status = 'succeeded' AND occurred_on > :pending_after THEN 'pending'
+           WHEN line_id IS NULL AND status = 'succeeded' THEN 'missing_at_provider'
+           WHEN line_id IS NULL THEN 'unpaid'
+           WHEN status <> 'succeeded' THEN 'status_mismatch'
+           WHEN per_code > 1 THEN 'duplicate_at_provider'
+           WHEN their_amount <> our_amount THEN 'amount_mismatch'
+           WHEN {day_diff} > :window THEN 'date_out_of_window'
+           ELSE 'matched'
+       END,
+       reference, provider_reference, our_amount, their_amount, COALESCE(occurred_on, booked_on)
+FROM pairs
+WHERE NOT (item_id IS NOT NULL AND in_period = FALSE)
+  AND NOT (item_id IS NULL AND booked_on > :end)
+"""

@@ -1,0 +1,158 @@
+"""Reconciliation runs, their results, and the break register that outlives runs.
+
+A run compares one scope (a provider's reports, or a bank account) for one period of Vietnamese calendar
+days. It snapshots our side into ``recon_items`` so the run can be repeated and explained later whatever
+happens to the payments afterwards, then classifies every pair in ``recon_results``. Breaks live across
+runs in ``recon_breaks``: a later run that matches an open break closes it, and every change of a break is
+a ``break_events`` row. The proposer of a resolution can never approve it: the database refuses it too.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+
+ID = BigInteger().with_variant(Integer, "sqlite")
+RUN_STATUSES = ("running", "completed", "superseded", "signed_off")
+OUTCOMES = ("matched", "suggested", "pending", "unpaid", "missing_at_provider", "missing_internally",
+            "amount_mismatch", "duplicate_at_provider", "date_out_of_window", "status_mismatch")
+BREAK_KINDS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
+               "duplicate_at_provider", "date_out_of_window", "payout_mismatch", "bank_mismatch", "unremitted")
+BREAK_STATUSES = ("open", "investigating", "resolution_proposed", "approved", "resolved", "auto_closed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class ReconRun(Base):
+    """One reconciliation of one scope over one period."""
+
+    __tablename__ = "recon_runs"
+    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
+                      CheckConstraint("period_start <= period_end", name="period_ordered"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    #: What is reconciled: ``provider:stripe``, ``provider:vnpay``, ``bank:<account>``.
+    scope: Mapped[str] = mapped_column(String(100), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    #: Version of the matching rules; with the same inputs and version a run gives identical results.
+    rule_version: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    #: 0-100, for people watching a long run.
+    progress: Mapped[int] = mapped_column(Integer, default=0)
+    started_by: Mapped[str] = mapped_column(String(100))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: SHA-256 of the canonical, sorted results: equal digests mean byte-identical exports.
+    result_digest: Mapped[str | None] = mapped_column(String(64))
+    matched_count: Mapped[int] = mapped_column(Integer, default=0)
+    break_count: Mapped[int] = mapped_column(Integer, default=0)
+    signed_off_by: Mapped[str | None] = mapped_column(String(100))
+    signed_off_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ReconItem(Base):
+    """Our side of a run, frozen when the run started: one payment (or refund) we say happened."""
+
+    __tablename__ = "recon_items"
+    __table_args__ = (UniqueConstraint("run_id", "reference"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"), index=True)
+    #: Our payment code (``GW…``), the key every report should carry.
+    reference: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[int] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: Our status: ``succeeded`` expects money at the provider; ``failed`` expects none.
+    status: Mapped[str] = mapped_column(String(20))
+    occurred_on: Mapped[date] = mapped_column(Date)
+    #: False for context items from just before the period: they only claim their late report lines.
+    in_period: Mapped[bool] = mapped_column(Boolean, default=True)
+    service_code: Mapped[str | None] = mapped_column(String(50))
+    agency_code: Mapped[str | None] = mapped_column(String(50))
+
+
+class ReconResult(Base):
+    """How one item, one report line, or one pair of them was classified in a run."""
+
+    __tablename__ = "recon_results"
+    __table_args__ = (CheckConstraint(_in("outcome", OUTCOMES), name="outcome_known"),
+                      Index("ix_recon_results_run_id_outcome", "run_id", "outcome"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
+    item_id: Mapped[int | None] = mapped_column(ForeignKey("recon_items.id"))
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("report_lines.id"))
+    outcome: Mapped[str] = mapped_column(String(30))
+    reference: Mapped[str | None] = mapped_column(String(40))
+    provider_reference: Mapped[str | None] = mapped_column(String(100))
+    our_amount: Mapped[int | None] = mapped_column(BigInteger)
+    their_amount: Mapped[int | None] = mapped_column(BigInteger)
+    #: The Vietnamese calendar day the result belongs to (the item's day, else the line's).
+    day: Mapped[date] = mapped_column(Date)
+
+
+class ReconBreak(Base):
+    """A difference someone must explain; it lives across runs until matched or resolved."""
+
+    __tablename__ = "recon_breaks"
+    __table_args__ = (
+        UniqueConstraint("scope", "kind", "key"),
+        CheckConstraint(_in("kind", BREAK_KINDS), name="kind_known"),
+        CheckConstraint(_in("status", BREAK_STATUSES), name="status_known"),
+        # Four eyes: whoever proposed a resolution may not approve it, whatever path the write takes.
+        CheckConstraint("approved_by IS NULL OR approved_by <> proposed_by", name="approver_is_not_proposer"),
+    )
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(30))
+    #: Stable identity across runs: our reference, or the provider's for lines we do not know.
+    key: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    #: 1 is most urgent: a citizen charged for something we recorded as failed.
+    priority: Mapped[int] = mapped_column(Integer)
+    #: The Vietnamese calendar day the difference belongs to.
+    day: Mapped[date] = mapped_column(Date)
+    our_amount: Mapped[int | None] = mapped_column(BigInteger)
+    their_amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    opened_run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
+    last_seen_run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    proposed_by: Mapped[str | None] = mapped_column(String(100))
+    approved_by: Mapped[str | None] = mapped_column(String(100))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class BreakEvent(Base):
+    """One change of a break: who, when, what, and why."""
+
+    __tablename__ = "break_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    break_id: Mapped[int] = mapped_column(ForeignKey("recon_breaks.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str] = mapped_column(String(30))
+    actor: Mapped[str] = mapped_column(String(100))
+    note: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_runs.id"))

@@ -1,0 +1,87 @@
+"""Run a provider reconciliation end to end, and sign a run off."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from core.clock import SYSTEM_CLOCK, Clock
+from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from payments.reconciliation.breaks import record_breaks, supersede_earlier_runs
+from payments.reconciliation.matching import (
+    PROVIDER_FORMATS,
+    RULE_VERSION,
+    ExpectedItem,
+    MatchingPolicy,
+    classify_provider_lines,
+    result_digest,
+    snapshot_items,
+)
+from payments.reconciliation.runs import ReconResult, ReconRun
+
+Progress = Callable[[int], None]
+
+
+def reconcile_provider(session: Session, *, provider: str, period_start: date, period_end: date,
+                       items: Iterable[ExpectedItem], started_by: str, as_of: date | None = None,
+                       policy: MatchingPolicy = MatchingPolicy(), clock: Clock = SYSTEM_CLOCK,
+                       progress: Progress | None = None) -> ReconRun:
+    """Match our ``items`` against ``provider``'s imported lines for the period; record results and breaks."""
+    if provider not in PROVIDER_FORMATS:
+        raise ValidationFailed(f"no reports are read for provider {provider!r}", code="unknown_provider")
+    if period_start > period_end:
+        raise ValidationFailed("the period ends before it starts", code="period_reversed")
+    scope = f"provider:{provider}"
+    _refuse_signed_off(session, scope, period_start, period_end)
+    report = progress or (lambda percent: None)
+    run = ReconRun(scope=scope, period_start=period_start, period_end=period_end, rule_version=RULE_VERSION,
+                   status="running", started_by=started_by, started_at=clock.now())
+    session.add(run)
+    session.flush()
+    snapshot_items(session, run.id, items)
+    report(25)
+    classify_provider_lines(session, run_id=run.id, provider=provider, period_start=period_start,
+                            period_end=period_end, as_of=as_of or clock.today_in_vietnam(), policy=policy)
+    report(60)
+    run.break_count = record_breaks(session, run, clock)
+    report(90)
+    run.matched_count = session.scalar(select(func.count()).select_from(ReconResult).where(
+        ReconResult.run_id == run.id, ReconResult.outcome == "matched"))
+    run.result_digest = result_digest(session, run.id)
+    supersede_earlier_runs(session, run)
+    run.status, run.finished_at = "completed", clock.now()
+    session.flush()
+    report(100)
+    return run
+
+
+def outcome_counts(session: Session, run_id: int) -> dict[str, int]:
+    """Return how many results of each outcome the run produced."""
+    rows = session.execute(select(ReconResult.outcome, func.count()).where(ReconResult.run_id == run_id)
+                           .group_by(ReconResult.outcome))
+    return dict(rows.all())
+
+
+def sign_off(session: Session, run_id: int, *, approver: str, clock: Clock = SYSTEM_CLOCK) -> ReconRun:
+    """Freeze a completed run's period: later runs of its scope and period are refused."""
+    run = session.get(ReconRun, run_id, with_for_update=True)
+    if run is None:
+        raise NotFound(f"run {run_id} does not exist", code="run_not_found")
+    if run.status != "completed":
+        raise InvalidTransition(f"run {run_id} is {run.status}; only a completed run can be signed off")
+    run.status, run.signed_off_by, run.signed_off_at = "signed_off", approver, clock.now()
+    session.flush()
+    return run
+
+
+def _refuse_signed_off(session: Session, scope: str, start: date, end: date) -> None:
+    frozen = session.scalar(select(ReconRun.id).where(
+        ReconRun.scope == scope, ReconRun.status == "signed_off", ReconRun.period_start <= end,
+        ReconRun.period_end >= start).limit(1))
+    if frozen is not None:
+        raise Conflict(f"run {frozen} signed this period off; corrections go into the next period",
+                       code="period_signed_off", details={"run_id": frozen})
+
