@@ -85,3 +85,25 @@ def _begin_sqlite(connection) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; ``expire_on_commit`` is off so committed objects stay readable."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def bulk_insert(session: Session, table, rows: list[dict], *, chunk: int = 10_000) -> None:
+    """Insert many rows in the caller's transaction: COPY on PostgreSQL, batched INSERTs elsewhere.
+
+    COPY moves a million rows in seconds where row-by-row INSERT statements take minutes; it runs on the
+    session's own connection, so the rows commit or roll back with everything else.
+    """
+    if not rows:
+        return
+    table = getattr(table, "__table__", table)
+    columns = list(rows[0])
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
+        cursor = connection.connection.driver_connection.cursor()
+        with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+        return
+    for start in range(0, len(rows), chunk):
+        session.execute(table.insert(), rows[start:start + chunk])

@@ -7,12 +7,11 @@ here and by a database constraint). Every change appends a ``break_events`` row.
 
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
+from core.db import bulk_insert
 from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconResult, ReconRun
 
@@ -38,44 +37,53 @@ def break_key(kind: str, reference: str | None, provider_reference: str | None) 
 
 
 def record_breaks(session: Session, run: ReconRun, clock: Clock = SYSTEM_CLOCK) -> int:
-    """Open a break for each new difference in ``run``, refresh known ones, close what now matches."""
+    """Open a break for each new difference in ``run``, refresh known ones, close what now matches.
+
+    Set-based, so a run with tens of thousands of differences stays a handful of statements.
+    """
     results = session.execute(
         select(ReconResult.outcome, ReconResult.reference, ReconResult.provider_reference,
                ReconResult.our_amount, ReconResult.their_amount, ReconResult.day)
         .where(ReconResult.run_id == run.id, ReconResult.outcome.in_(RESULT_BREAKS))).all()
-    existing = {(b.kind, b.key): b for b in session.scalars(select(ReconBreak).where(ReconBreak.scope == run.scope))}
-    seen, now = set(), clock.now()
+    known = dict(session.execute(select(ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status)
+                                 .where(ReconBreak.scope == run.scope)).all())
+    now, seen, fresh = clock.now(), set(), {}
     for outcome, reference, provider_reference, ours, theirs, day in results:
-        key = (outcome, break_key(outcome, reference, provider_reference))
-        seen.add(key)
-        found = existing.get(key)
-        if found is None:
-            _open(session, run, key, ours, theirs, day, now)
-        elif found.status in LIVE:
-            found.last_seen_run_id = run.id
-    _close_matched(session, run, [b for k, b in existing.items() if k not in seen], now)
+        identity = f"{outcome}|{break_key(outcome, reference, provider_reference)}"
+        seen.add(identity)
+        if identity not in known:
+            fresh[identity] = {"scope": run.scope, "kind": outcome, "key": identity.split("|", 1)[1],
+                               "status": "open", "priority": PRIORITY[outcome], "day": day, "our_amount": ours,
+                               "their_amount": theirs, "currency": "VND", "opened_run_id": run.id,
+                               "last_seen_run_id": run.id, "opened_at": now}
+    bulk_insert(session, ReconBreak, list(fresh.values()))
+    opened = session.scalars(select(ReconBreak.id).where(ReconBreak.opened_run_id == run.id)).all()
+    bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": None, "to_status": "open",
+                                             "actor": f"run:{run.id}", "note": "", "at": now, "run_id": run.id}
+                                            for i in opened])
+    _refresh_and_close(session, run, seen, now)
     session.flush()
     return len(results)
 
 
-def _open(session: Session, run: ReconRun, key: tuple[str, str], ours, theirs, day: date, now) -> None:
-    kind, identity = key
-    found = ReconBreak(scope=run.scope, kind=kind, key=identity, status="open", priority=PRIORITY[kind], day=day,
-                       our_amount=ours, their_amount=theirs, currency="VND", opened_run_id=run.id,
-                       last_seen_run_id=run.id, opened_at=now)
-    session.add(found)
-    session.flush()
-    session.add(BreakEvent(break_id=found.id, from_status=None, to_status="open", actor=f"run:{run.id}",
-                           note="", at=now, run_id=run.id))
-
-
-def _close_matched(session: Session, run: ReconRun, unseen: list[ReconBreak], now) -> None:
-    for found in unseen:
-        in_scope = run.period_start <= found.day <= run.period_end and found.kind in RESULT_BREAKS
-        if in_scope and found.status in LIVE:
-            session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status="auto_closed",
-                                   actor=f"run:{run.id}", note="matched by a later run", at=now, run_id=run.id))
-            found.status, found.closed_at = "auto_closed", now
+def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now) -> None:
+    live = session.execute(select(ReconBreak.id, ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status,
+                                  ReconBreak.day, ReconBreak.kind)
+                           .where(ReconBreak.scope == run.scope, ReconBreak.status.in_(LIVE),
+                                  ReconBreak.opened_run_id != run.id)).all()
+    still = [row.id for row in live if row[1] in seen]
+    for start in range(0, len(still), 5_000):
+        session.execute(update(ReconBreak).where(ReconBreak.id.in_(still[start:start + 5_000]))
+                        .values(last_seen_run_id=run.id))
+    gone = [row for row in live if row[1] not in seen and row.kind in RESULT_BREAKS
+            and run.period_start <= row.day <= run.period_end]
+    bulk_insert(session, BreakEvent, [{"break_id": row.id, "from_status": row.status, "to_status": "auto_closed",
+                                             "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,
+                                             "run_id": run.id} for row in gone])
+    ids = [row.id for row in gone]
+    for start in range(0, len(ids), 5_000):
+        session.execute(update(ReconBreak).where(ReconBreak.id.in_(ids[start:start + 5_000]))
+                        .values(status="auto_closed", closed_at=now))
 
 
 def move_break(session: Session, break_id: int, to_status: str, *, actor: str, note: str = "",

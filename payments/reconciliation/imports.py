@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
+from core.db import bulk_insert
 from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
 from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
 from payments.reconciliation.readers import read_report
@@ -44,8 +45,9 @@ def import_report(session: Session, content: bytes, format: str, *, filename: st
     except IntegrityError:  # the same file was imported concurrently and committed first
         return ImportResult(_by_hash(session, parsed.sha256), False)
     _store_statements(session, file, parsed)
-    if lines:
-        session.execute(insert(ReportLine), [{**line, "file_id": file.id} for line in lines])
+    for line in lines:
+        line["file_id"] = file.id
+    bulk_insert(session, ReportLine, lines)
     session.flush()
     return ImportResult(file, True)
 

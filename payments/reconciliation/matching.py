@@ -29,9 +29,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from core.db import bulk_insert
 from payments.reconciliation.runs import ReconItem, ReconResult
 
 RULE_VERSION = "2026.11.1"
@@ -73,8 +74,7 @@ def snapshot_items(session: Session, run_id: int, items: Iterable[ExpectedItem])
     rows = [{"run_id": run_id, "reference": i.reference, "amount": i.amount, "currency": i.currency,
              "status": i.status, "occurred_on": i.occurred_on, "in_period": i.in_period,
              "service_code": i.service_code, "agency_code": i.agency_code} for i in items]
-    for start in range(0, len(rows), 10_000):
-        session.execute(insert(ReconItem), rows[start:start + 10_000])
+    bulk_insert(session, ReconItem, rows)
     return len(rows)
 
 

@@ -27,18 +27,19 @@ def parse(content: bytes) -> ParsedFile:
     if missing:
         raise ImportRejected(f"not a Stripe itemized report: missing columns {', '.join(missing)}", row=rows[0][0],
                              source=SOURCE)
-    lines = tuple(_line(number, dict(zip(header, cells, strict=False))) for number, cells in rows[1:])
+    metadata_keys = tuple((key, key[len("payment_metadata["):-1]) for key in header
+                          if key.startswith("payment_metadata[") and key.endswith("]"))
+    lines = tuple(_line(number, dict(zip(header, cells, strict=False)), metadata_keys) for number, cells in rows[1:])
     kind = "stripe_payout_reconciliation" if "automatic_payout_id" in header else "stripe_balance_change"
     return ParsedFile(kind, sha256_of(content), provider_lines=lines)
 
 
-def _line(row: int, record: dict[str, str]) -> ProviderLine:
-    currency = record["currency"].strip().upper()
-    metadata = {key[len("payment_metadata["):-1]: value for key, value in record.items()
-                if key.startswith("payment_metadata[") and value}
+def _line(row: int, record: dict[str, str], metadata_keys: tuple[tuple[str, str], ...]) -> ProviderLine:
+    currency = record["currency"].upper()
+    metadata = {name: record[column] for column, name in metadata_keys if record.get(column)}
 
     def amount(name: str) -> int:
-        return minor(record[name].strip() or "0", currency, row=row, source=SOURCE)
+        return minor(record[name] or "0", currency, row=row, source=SOURCE)
 
     gross, fee, net = amount("gross"), amount("fee"), amount("net")
     if gross - fee != net:
