@@ -121,6 +121,59 @@ def _instance_path(name: str, raw: str) -> Path:
     return path
 
 
+def _optional_http_url(name: str, raw: str) -> str:
+    """An http(s) URL kept exactly as given (issuers compare as exact strings), or empty for "not set"."""
+    value = raw.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        raise SettingsError(name, f"{raw!r} is not an issuer URL such as https://sso.example.gov.vn/realms/citizen")
+    return value
+
+
+def _text(name: str, raw: str) -> str:
+    value = raw.strip()
+    if len(value) > 500 or any(ord(ch) < 32 for ch in value):
+        raise SettingsError(name, "must be one line of at most 500 characters")
+    return value
+
+
+def _claim_name(name: str, raw: str) -> str:
+    value = raw.strip()
+    if not value or len(value) > 100 or not value.replace("_", "").replace(".", "").replace("-", "").isalnum():
+        raise SettingsError(name, f"{raw!r} is not a claim name (letters, digits, _ . -)")
+    return value
+
+
+def _scopes(name: str, raw: str) -> str:
+    scopes = raw.split()
+    if "openid" not in scopes:
+        raise SettingsError(name, "must include the openid scope")
+    return " ".join(scopes)
+
+
+def _key_file(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not Path(value).expanduser().is_file():
+        raise SettingsError(name, f"no such file {value!r} (expected a private JWK in JSON)")
+    return str(Path(value).expanduser()) if value else ""
+
+
+def _boolean(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
+        raise SettingsError(name, f"{raw!r} is not true or false")
+    return value in ("true", "1", "yes", "on")
+
+
+def _optional_secret(name: str, raw: str) -> str:
+    # Never echo the value: it is a secret.
+    if raw and len(raw) < 16:
+        raise SettingsError(name, "must be at least 16 characters when set")
+    return raw
+
+
 def _instance_default(values: dict) -> str:
     return str(PROJECT_ROOT / "instance")
 
@@ -159,6 +212,42 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_TRUSTED_PROXIES", _positive_int, lambda v: "0",
              "Number of reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted."),
     Variable("GATEWAY_LOG_LEVEL", _choice(LOG_LEVELS), lambda v: "INFO", "Lowest level written to the JSON log."),
+    Variable("GATEWAY_OIDC_ISSUER", _optional_http_url, lambda v: "",
+             "Citizen e-ID (VNeID) OpenID Provider issuer, exactly as in its discovery document. Empty: the "
+             "bundled VNeID stand-in at `GATEWAY_BASE_URL/dev-idp` (development and test only)."),
+    Variable("GATEWAY_OIDC_CLIENT_ID", _text, lambda v: "city-payment-gateway",
+             "Our client id at the citizen e-ID provider."),
+    Variable("GATEWAY_OIDC_CLIENT_SECRET", _optional_secret, lambda v: "",
+             "Client secret for `client_secret_basic` at the citizen provider (or use the key file).", secret=True),
+    Variable("GATEWAY_OIDC_CLIENT_KEY_FILE", _key_file, lambda v: "",
+             "Path to our private JWK (EC P-256 or RSA) for `private_key_jwt` at the citizen provider; wins over "
+             "the secret."),
+    Variable("GATEWAY_OIDC_SCOPES", _scopes, lambda v: "openid profile vneid",
+             "Scopes asked of the citizen provider (space-separated, must include openid)."),
+    Variable("GATEWAY_OIDC_CLAIM_PERSONAL_ID", _claim_name, lambda v: "so_dinh_danh",
+             "Claim carrying the 12-digit personal identification number."),
+    Variable("GATEWAY_OIDC_CLAIM_NAME", _claim_name, lambda v: "name", "Claim carrying the full name."),
+    Variable("GATEWAY_OIDC_CLAIM_BIRTHDATE", _claim_name, lambda v: "birthdate",
+             "Claim carrying the date of birth (YYYY-MM-DD or YYYYMMDD)."),
+    Variable("GATEWAY_OIDC_CLAIM_RESIDENCE", _claim_name, lambda v: "ma_tinh_thuong_tru",
+             "Claim carrying the permanent-residence province code (2 digits, QĐ 19/2025)."),
+    Variable("GATEWAY_OIDC_ACR_LEVEL1", _text, lambda v: "urn:vn:vneid:loa:1", "`acr` value of e-ID level 1."),
+    Variable("GATEWAY_OIDC_ACR_LEVEL2", _text, lambda v: "urn:vn:vneid:loa:2", "`acr` value of e-ID level 2."),
+    Variable("GATEWAY_STAFF_OIDC_ISSUER", _optional_http_url, lambda v: "",
+             "Workforce OpenID Provider for staff logins. Empty: the bundled stand-in (development and test)."),
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_ID", _text, lambda v: "city-payment-gateway-staff",
+             "Our client id at the workforce provider."),
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_SECRET", _optional_secret, lambda v: "",
+             "Client secret for `client_secret_basic` at the workforce provider.", secret=True),
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_KEY_FILE", _key_file, lambda v: "",
+             "Path to our private JWK for `private_key_jwt` at the workforce provider."),
+    Variable("GATEWAY_STAFF_OIDC_SCOPES", _scopes, lambda v: "openid profile email",
+             "Scopes asked of the workforce provider."),
+    Variable("GATEWAY_DEV_IDP_ENABLED", _boolean, lambda v: "false" if v["env"] == "production" else "true",
+             "Serve the bundled VNeID stand-in under `/dev-idp`. On by default except in production."),
+    Variable("GATEWAY_PERSONAL_DATA_KEY", _optional_secret, lambda v: "",
+             "Master key (32+ characters) for encrypting personal ID numbers and keying their lookup hash. "
+             "Empty: derived from `GATEWAY_SECRET_KEY`; set it separately in production.", secret=True),
 )
 
 
@@ -176,6 +265,24 @@ class Settings:
     job_lease_seconds: int
     trusted_proxies: int
     log_level: str
+    oidc_issuer: str
+    oidc_client_id: str
+    oidc_client_secret: str
+    oidc_client_key_file: str
+    oidc_scopes: str
+    oidc_claim_personal_id: str
+    oidc_claim_name: str
+    oidc_claim_birthdate: str
+    oidc_claim_residence: str
+    oidc_acr_level1: str
+    oidc_acr_level2: str
+    staff_oidc_issuer: str
+    staff_oidc_client_id: str
+    staff_oidc_client_secret: str
+    staff_oidc_client_key_file: str
+    staff_oidc_scopes: str
+    dev_idp_enabled: bool
+    personal_data_key: str
 
     @property
     def production(self) -> bool:

@@ -48,7 +48,14 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
 
 
 def _register_blueprints(app: Flask) -> None:
+    from gateway.identity_runtime import register_identity_blueprints
     from gateway.views import health, pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
+    register_identity_blueprints(app)
+    from gateway import api
+    from gateway.views import fees
+
+    api.init_app(app)
+    app.register_blueprint(fees.bp)

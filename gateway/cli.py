@@ -111,6 +111,27 @@ def create_admin(subject: str, name: str, issuer: str | None) -> None:
     click.echo(f"staff account {account_id} ({subject} at {issuer}) {state} a system admin")
 
 
+@cli.command("dev-idp-keys")
+@click.option("--rotate", is_flag=True, help="add a new signing key; the old ones stay published")
+@click.option("--retire", "retire_kid", default=None, help="remove the key with this kid from the JWKS")
+def dev_idp_keys(rotate: bool, retire_kid: str | None) -> None:
+    """List, rotate or retire the bundled VNeID stand-in's signing keys (development only)."""
+    from identity.devidp.keys import SigningKeys
+
+    keys = SigningKeys(_settings().instance_path / "devidp_keys.json")
+    if rotate:
+        click.echo(f"new signing key {keys.rotate()}")
+    if retire_kid:
+        try:
+            keys.retire(retire_kid)
+        except ValueError as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"retired {retire_kid}")
+    signing = keys.signing_key().kid
+    for key in keys.public_jwks()["keys"]:
+        click.echo(f"{key['kid']}{'  (signing)' if key['kid'] == signing else ''}")
+
+
 def main() -> None:
     """Run the CLI, turning configuration errors into one line and exit status 2."""
     try:

@@ -16,6 +16,9 @@ from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from gateway.logs import request_id_var
+from identity import errors as identity_errors
+from payments import errors as payment_errors
+from subsidies import errors as subsidy_errors
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +30,35 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     InvalidTransition: 409,
+    subsidy_errors.SubsidyError: 400,
+    subsidy_errors.RuleInvalid: 422,
+    subsidy_errors.RequestInvalid: 422,
+    subsidy_errors.UnknownService: 404,
+    subsidy_errors.NoBaseFee: 422,
+    subsidy_errors.NoPublishedRuleSet: 503,
+    subsidy_errors.QuoteNotFound: 404,
+    subsidy_errors.QuoteNotOpen: 409,
+    subsidy_errors.FundUnknown: 404,
+    subsidy_errors.WorkflowRefused: 409,
+    subsidy_errors.AuthorCannotApprove: 403,
+    subsidy_errors.RuleImmutable: 409,
+    subsidy_errors.RegistryImportInvalid: 422,
+    identity_errors.IdentityError: 400,
+    identity_errors.LoginRejected: 400,
+    identity_errors.ProviderUnavailable: 502,
+    identity_errors.NotAuthenticated: 401,
+    identity_errors.LevelTooLow: 403,
+    identity_errors.RoleRequired: 403,
+    identity_errors.ConsentRequired: 403,
+    identity_errors.InvalidPersonalId: 422,
+    identity_errors.InvalidRole: 422,
+    identity_errors.StaffNotFound: 404,
+    payment_errors.PaymentError: 400,
+    payment_errors.LedgerError: 500,
+    payment_errors.NotificationRejected: 400,
+    payment_errors.ProviderError: 502,
+    payment_errors.ProviderUnavailable: 503,
+    payment_errors.RefundAmountStale: 412,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

@@ -25,18 +25,21 @@ from gateway.logs import request_id_var
 log = logging.getLogger(__name__)
 
 #: Modules whose import registers job handlers; the web process and the worker import the same list.
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("payments.jobs",)
 #: Completed jobs are kept this long for inspection, then purged.
 KEEP_DONE_JOBS = timedelta(days=14)
 
 
-def make_huey(queue_url: str) -> Huey:
-    """Return the Huey instance for ``queue_url`` (redis://, sqlite:///path or memory://)."""
+def make_huey(queue_url: str, name: str = "gateway") -> Huey:
+    """Return the Huey instance for ``queue_url`` (redis://, sqlite:///path or memory://).
+
+    ``name`` keys the queue inside its store: two gateways (or two test runs) can share one Redis.
+    """
     if queue_url.startswith(("redis://", "rediss://")):
-        return RedisHuey("gateway", url=queue_url, utc=True)
+        return RedisHuey(name, url=queue_url, utc=True)
     if queue_url.startswith("sqlite:///"):
-        return SqliteHuey("gateway", filename=str(Path(queue_url.removeprefix("sqlite:///"))), utc=True)
-    return MemoryHuey("gateway", utc=True)
+        return SqliteHuey(name, filename=str(Path(queue_url.removeprefix("sqlite:///"))), utc=True)
+    return MemoryHuey(name, utc=True)
 
 
 @dataclass
@@ -93,11 +96,11 @@ class JobQueue:
         return result.rowcount
 
 
-def build_queue(settings: Settings, session_factory: sessionmaker[Session]) -> JobQueue:
+def build_queue(settings: Settings, session_factory: sessionmaker[Session], *, name: str = "gateway") -> JobQueue:
     """Create the queue for ``settings`` and send staged jobs whenever a session commits."""
     for module in JOB_MODULES:
         import_module(module)
-    queue = JobQueue(make_huey(settings.queue_url), session_factory, settings.job_lease_seconds)
+    queue = JobQueue(make_huey(settings.queue_url, name), session_factory, settings.job_lease_seconds)
     outbox.install_dispatch_hook(session_factory, queue.dispatch)
     return queue
 

@@ -70,7 +70,10 @@ def _start_request() -> None:
 
 
 #: Paths that never authenticate with the session cookie (API keys, provider signatures), so CSRF cannot apply.
-CSRF_FREE_PREFIXES = ("/api/", "/webhooks/")
+CSRF_FREE_PREFIXES = ("/api/", "/webhooks/",
+                      # OpenID back channels: client authentication or a signed logout token instead of a cookie.
+                      "/dev-idp/token", "/dev-idp/userinfo",
+                      "/auth/backchannel-logout", "/auth/staff/backchannel-logout")
 
 
 def _protect_forms() -> None:

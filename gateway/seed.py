@@ -7,11 +7,29 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session
 
 from core.geography import seed_provinces
+from subsidies.seed import seed_catalogue, seed_rules
 
 #: (what it seeds, seeder returning how many rows it added). Later capabilities append theirs.
 SEEDERS: list[tuple[str, Callable[[Session], int]]] = [
     ("provinces (QĐ 19/2025)", seed_provinces),
+    ("fee catalogue, subsidy funds, beneficiary categories", seed_catalogue),
+    ("fee and subsidy rules (subsidies/rules/*.yaml)", seed_rules),
 ]
+
+
+def _seed_demo_staff(session: Session) -> int:
+    """Demo staff (one per role) of the bundled VNeID stand-in, when it is the staff provider."""
+    from core.settings import Settings
+    from gateway.identity_runtime import DEV_IDP_PATH
+    from identity.devidp.seed import seed_demo_staff
+
+    settings = Settings.from_env()
+    if settings.staff_oidc_issuer or not settings.dev_idp_enabled:
+        return 0
+    return seed_demo_staff(session, settings.base_url + DEV_IDP_PATH)
+
+
+SEEDERS.append(("demo staff of the VNeID stand-in", _seed_demo_staff))
 
 
 def seed_all(session: Session) -> dict[str, int]:

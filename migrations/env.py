@@ -7,7 +7,12 @@ from alembic import context
 from core.db import Base, make_engine
 
 #: Every module that maps tables; importing them registers their tables on Base.metadata.
-MODEL_MODULES = ("core.outbox", "core.geography", "payments.reconciliation.models", "payments.reconciliation.runs")
+MODEL_MODULES = (
+    "core.outbox", "core.geography",
+    "identity.models", "identity.devidp.models",
+    "subsidies.catalogue", "subsidies.rule_store", "subsidies.budgets", "subsidies.quotes", "subsidies.beneficiaries",
+    "payments.models", "payments.reconciliation.models", "payments.reconciliation.runs",
+)
 for module in MODEL_MODULES:
     import_module(module)
 

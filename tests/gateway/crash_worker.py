@@ -33,7 +33,8 @@ def main() -> None:
     from gateway.jobs import build_queue, run_worker
 
     settings = Settings.from_env()
-    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
+    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)),
+                        name=os.environ["CRASH_QUEUE_NAME"])
     run_worker(queue, threads=1)
 
 

@@ -28,7 +28,7 @@ def _queue_url(database_url, tmp_path):
     if database_url.startswith("sqlite"):
         return f"sqlite:///{tmp_path / 'queue.db'}"
     try:
-        redis.Redis.from_url(REDIS_URL).flushdb()
+        redis.Redis.from_url(REDIS_URL).ping()
     except redis.ConnectionError:
         if os.environ.get("CI") == "true":
             pytest.fail(f"Redis at {REDIS_URL} is unreachable (CI requires it)", pytrace=False)
@@ -58,11 +58,14 @@ def test_a_job_survives_its_worker_being_killed_and_completes_once(database_url,
     engine = make_engine(settings.database_url)
     metadata.create_all(engine)
     factory = make_session_factory(engine)
-    queue = build_queue(settings, factory)
+    # A queue name of its own: other test runs may share this Redis at the same time.
+    queue_name = f"crash-test-{os.getpid()}-{tmp_path.name}"
+    queue = build_queue(settings, factory, name=queue_name)
     marker = tmp_path / "started"
     env = {**os.environ, "GATEWAY_ENV": "test", "GATEWAY_DATABASE_URL": settings.database_url,
            "GATEWAY_QUEUE_URL": settings.queue_url, "GATEWAY_JOB_LEASE_SECONDS": str(lease),
-           "GATEWAY_INSTANCE_PATH": str(tmp_path), "GATEWAY_SECRET_KEY": "t" * 40, "CRASH_MARKER": str(marker)}
+           "GATEWAY_INSTANCE_PATH": str(tmp_path), "GATEWAY_SECRET_KEY": "t" * 40, "CRASH_MARKER": str(marker),
+           "CRASH_QUEUE_NAME": queue_name}
     workers = []
     try:
         with factory() as session:

@@ -1,0 +1,1 @@
+"""OpenID Connect relying party: our own verification of everything a provider sends back."""

@@ -1,0 +1,99 @@
+"""Applying what a provider reports to a payment: under row locks, once, never backwards.
+
+Design overview
+---------------
+* The provider's *report* (from a status query, after a verified notification or on the return URL)
+  is the only thing that moves a payment to a final state; the return URL itself decides nothing.
+* Locks are taken bill first, then payment, everywhere in the package, so two confirmations, an expiry
+  and a new attempt on the same bill serialise instead of deadlocking.
+* A success counts only when amount, currency, reference and session all match the payment; a
+  mismatch changes nothing and is logged as an error for finance (``ReportOutcome.MISMATCH``).
+* A success settles the bill (``settlement.mark_bill_paid``). A success for a bill that another
+  payment already paid (or that was cancelled) becomes ``duplicate``: the money is booked as owed back.
+* Running it again with the same report finds the payment already there and returns IGNORED.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.money import Money
+from payments.bills import lock_bill
+from payments.errors import PaymentNotFound
+from payments.models.billing import Bill, Payment
+from payments.providers.base import ProviderStatus, StatusReport
+from payments.settlement import mark_bill_paid, post_duplicate_capture
+from payments.states import Outcome, PaymentStatus, transition
+
+log = logging.getLogger(__name__)
+
+#: The payment status each provider status leads to; PENDING changes nothing.
+TARGET_FOR_REPORT = {
+    ProviderStatus.PENDING: None,
+    ProviderStatus.SUCCEEDED: PaymentStatus.SUCCEEDED,
+    ProviderStatus.DECLINED: PaymentStatus.DECLINED,
+    ProviderStatus.CANCELLED: PaymentStatus.CANCELLED,
+    ProviderStatus.EXPIRED: PaymentStatus.EXPIRED,
+    ProviderStatus.ERROR: PaymentStatus.ERROR,
+}
+
+
+class ReportOutcome(Enum):
+    """What applying a report did."""
+
+    APPLIED = "applied"
+    IGNORED = "ignored"
+    MISMATCH = "mismatch"
+
+
+def lock_payment(session: Session, payment_public_id: str) -> tuple[Bill, Payment]:
+    """Return a payment and its bill, both locked (bill first: the package's lock order)."""
+    bill_public_id = session.scalar(select(Bill.public_id).join(Payment).where(Payment.public_id == payment_public_id))
+    if bill_public_id is None:
+        raise PaymentNotFound(f"no payment {payment_public_id}")
+    bill = lock_bill(session, bill_public_id)
+    query = (select(Payment).where(Payment.public_id == payment_public_id).with_for_update()
+             .execution_options(populate_existing=True))
+    return bill, session.scalars(query).one()
+
+
+def apply_report(session: Session, payment_public_id: str, report: StatusReport, *, cause: str, clock: Clock,
+                 provider_event_id: str | None = None) -> ReportOutcome:
+    """Move the payment to what ``report`` says, if that is forward; settle the bill on success."""
+    bill, payment = lock_payment(session, payment_public_id)
+    target = TARGET_FOR_REPORT[report.status]
+    if target is None:
+        return ReportOutcome.IGNORED
+    if target is PaymentStatus.SUCCEEDED:
+        if not _report_matches(payment, report):
+            return ReportOutcome.MISMATCH
+        if bill.status != "open" and payment.status != PaymentStatus.SUCCEEDED:
+            target = PaymentStatus.DUPLICATE  # paid by another attempt, or cancelled: the money goes back
+        payment.provider_payment_ref = payment.provider_payment_ref or report.payment_ref
+    outcome = transition(session, payment, target, cause=cause, clock=clock, provider_event_id=provider_event_id,
+                         failure_code=report.failure_code or target.value)
+    if outcome is Outcome.IGNORED:
+        return ReportOutcome.IGNORED
+    if target is PaymentStatus.SUCCEEDED:
+        mark_bill_paid(session, bill, payment, clock=clock)
+    elif target is PaymentStatus.DUPLICATE:
+        log.error("money captured for an already paid bill", extra={"payment_id": payment.id})
+        post_duplicate_capture(session, payment, clock=clock)
+    return ReportOutcome.APPLIED
+
+
+def _report_matches(payment: Payment, report: StatusReport) -> bool:
+    expected = Money(payment.amount, payment.currency)
+    same_session = payment.provider_session_id in (None, report.session_id)
+    if report.amount == expected and report.reference == payment.public_id and same_session:
+        return True
+    # Never log the report wholesale: only ids and amounts, which carry no personal data.
+    log.error("provider report does not match the payment", extra={
+        "payment_id": payment.id, "expected_amount": expected.amount, "reported_amount": report.amount.amount,
+        "reported_currency": report.amount.currency, "reference_matches": report.reference == payment.public_id})
+    return False

@@ -1,0 +1,163 @@
+"""Posting to the double-entry ledger: balanced, append-only, exactly once per external id.
+
+Design overview
+---------------
+* ``post`` is the only way money enters the ledger. It refuses, in Python and before any SQL, a
+  transaction with fewer than two legs, a non-positive amount, mixed currencies, a currency other than
+  the account's, or debits that differ from credits. PostgreSQL checks balance again at commit
+  (deferred constraint trigger, migration 0004), so raw SQL cannot get round it either.
+* Exactly once: the header is claimed with ``INSERT … ON CONFLICT DO NOTHING`` on
+  ``(source, external_id)``. A replayed notification, a retried job or ten concurrent copies of one
+  webhook find the existing transaction and post nothing (``Posted.created`` is False).
+* Append-only: an ORM flush that would update or delete a ledger row raises ``LedgerImmutable`` (both
+  backends); database triggers refuse direct SQL. Corrections are ``reverse``: a new transaction with
+  every leg on the other side, linked by a unique ``reverses_id`` so it happens at most once.
+* Balances are debit-positive sums (``debits - credits``); over the whole ledger they always sum to 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import case, event, func, select
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from core.money import Money
+from payments.accounts import Account
+from payments.errors import LedgerError, LedgerImmutable, LedgerUnbalanced
+from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
+from payments.sql import insert_if_absent
+
+DEBIT, CREDIT = "debit", "credit"
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One side of a movement: ``amount`` on the ``side`` of ``account``."""
+
+    account: Account
+    side: str
+    amount: Money
+
+
+def debit(account: Account, amount: Money) -> Leg:
+    """A debit leg (increases an asset or expense)."""
+    return Leg(account, DEBIT, amount)
+
+
+def credit(account: Account, amount: Money) -> Leg:
+    """A credit leg (increases a liability or revenue)."""
+    return Leg(account, CREDIT, amount)
+
+
+@dataclass(frozen=True)
+class Posted:
+    """The transaction for an external id, and whether this call created it (False on a replay)."""
+
+    transaction: LedgerTransaction
+    created: bool
+
+
+def without_zero_legs(legs: Iterable[Leg]) -> list[Leg]:
+    """Drop legs of 0 (a fully subsidised bill has no clearing leg); negative amounts stay to be refused."""
+    return [leg for leg in legs if leg.amount.amount != 0]
+
+
+def check_balanced(legs: Sequence[Leg]) -> None:
+    """Raise ``LedgerUnbalanced`` unless ``legs`` form a valid double-entry transaction."""
+    if len(legs) < 2:
+        raise LedgerUnbalanced(f"a ledger transaction needs at least two legs, got {len(legs)}")
+    if len({leg.amount.currency for leg in legs}) != 1:
+        raise LedgerUnbalanced("a ledger transaction must be in one currency")
+    for leg in legs:
+        if leg.side not in (DEBIT, CREDIT) or leg.amount.amount <= 0:
+            raise LedgerUnbalanced(f"leg on {leg.account.code} must be a positive debit or credit")
+    debits = sum(leg.amount.amount for leg in legs if leg.side == DEBIT)
+    credits = sum(leg.amount.amount for leg in legs if leg.side == CREDIT)
+    if debits != credits:
+        raise LedgerUnbalanced(f"debits {debits} differ from credits {credits}")
+
+
+def post(session: Session, *, source: str, external_id: str, kind: str, legs: Sequence[Leg], clock: Clock,
+         description: str = "", bill_id: int | None = None, payment_id: int | None = None,
+         reverses_id: int | None = None) -> Posted:
+    """Post one balanced transaction for ``(source, external_id)``, or return the one already posted."""
+    check_balanced(legs)
+    now = clock.now()
+    header = {"source": source, "external_id": external_id, "kind": kind, "description": description[:500],
+              "effective_date": clock.today_in_vietnam(), "posted_at": now, "bill_id": bill_id,
+              "payment_id": payment_id, "reverses_id": reverses_id}
+    new_id = insert_if_absent(session, LedgerTransaction.__table__, header, ["source", "external_id"])
+    if new_id is None:
+        return Posted(find(session, source, external_id), created=False)
+    accounts = {leg.account.code: account_for(session, leg.account, leg.amount.currency, clock) for leg in legs}
+    session.add_all(LedgerPosting(transaction_id=new_id, account_id=accounts[leg.account.code].id, side=leg.side,
+                                  amount=leg.amount.amount, currency=leg.amount.currency) for leg in legs)
+    session.flush()
+    return Posted(session.get(LedgerTransaction, new_id), created=True)
+
+
+def reverse(session: Session, transaction_id: int, *, source: str, kind: str, clock: Clock,
+            description: str = "") -> Posted:
+    """Post the reversal of transaction ``transaction_id`` (at most once; a replay returns it)."""
+    original = session.get(LedgerTransaction, transaction_id)
+    if original is None:
+        raise LedgerError(f"ledger transaction {transaction_id} does not exist")
+    if original.reverses_id is not None:
+        raise LedgerError(f"ledger transaction {transaction_id} is itself a reversal; post a new transaction")
+    legs = [Leg(Account(p.account.code, p.account.kind), CREDIT if p.side == DEBIT else DEBIT,
+                Money(p.amount, p.currency)) for p in original.postings]
+    return post(session, source=source, external_id=f"reversal:{transaction_id}", kind=kind, legs=legs,
+                clock=clock, description=description, bill_id=original.bill_id, payment_id=original.payment_id,
+                reverses_id=transaction_id)
+
+
+def account_for(session: Session, account: Account, currency: str, clock: Clock) -> LedgerAccount:
+    """Return the ledger account ``account``, creating it (race-free) on first use."""
+    values = {"code": account.code, "kind": account.kind, "currency": currency, "created_at": clock.now()}
+    insert_if_absent(session, LedgerAccount.__table__, values, ["code"])
+    row = session.scalars(select(LedgerAccount).where(LedgerAccount.code == account.code)).one()
+    if row.kind != account.kind or row.currency != currency:
+        raise LedgerError(f"account {account.code} is {row.kind} in {row.currency}, not {account.kind} in {currency}")
+    return row
+
+
+def find(session: Session, source: str, external_id: str) -> LedgerTransaction:
+    """Return the transaction posted for ``(source, external_id)``."""
+    query = select(LedgerTransaction).where(LedgerTransaction.source == source,
+                                            LedgerTransaction.external_id == external_id)
+    return session.scalars(query).one()
+
+
+_SIGNED = case((LedgerPosting.side == DEBIT, LedgerPosting.amount), else_=-LedgerPosting.amount)
+
+
+def balance(session: Session, account_code: str, currency: str = "VND") -> Money:
+    """Return the debit-positive balance of one account (0 if it was never posted to)."""
+    query = (select(func.coalesce(func.sum(_SIGNED), 0)).join(LedgerAccount)
+             .where(LedgerAccount.code == account_code, LedgerPosting.currency == currency))
+    return Money(int(session.scalar(query)), currency)
+
+
+def trial_balance(session: Session, currency: str = "VND") -> dict[str, int]:
+    """Return every account's debit-positive balance; the values always sum to zero."""
+    query = (select(LedgerAccount.code, func.sum(_SIGNED)).join(LedgerPosting)
+             .where(LedgerPosting.currency == currency).group_by(LedgerAccount.code))
+    return {code: int(total) for code, total in session.execute(query)}
+
+
+def transactions_for_payment(session: Session, payment_id: int) -> list[LedgerTransaction]:
+    """Return the ledger transactions of one payment, oldest first."""
+    query = select(LedgerTransaction).where(LedgerTransaction.payment_id == payment_id).order_by(LedgerTransaction.id)
+    return list(session.scalars(query))
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_ledger_changes(session: Session, _context, _instances) -> None:
+    # The ORM path to an UPDATE/DELETE is refused on every backend, before it reaches the database.
+    for instance in (*session.dirty, *session.deleted):
+        if isinstance(instance, LedgerPosting | LedgerTransaction) and (
+                instance in session.deleted or session.is_modified(instance, include_collections=False)):
+            raise LedgerImmutable(f"{type(instance).__name__} {instance.id} is append-only; post a reversal")

@@ -1,0 +1,10 @@
+"""The tables of the payments package; importing this module registers all of them on ``Base.metadata``."""
+
+from payments.models.billing import Bill, Payment, PaymentEvent, ProviderEvent
+from payments.models.idempotency import IdempotencyKey
+from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
+from payments.models.receipts import Receipt, ReceiptCounter
+from payments.models.refunds import Refund
+
+__all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerPosting", "LedgerTransaction", "Payment",
+           "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund"]

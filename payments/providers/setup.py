@@ -1,0 +1,27 @@
+"""Building and registering the configured providers at start-up, from plain values (never the environment)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.clock import Clock
+from payments.providers import register_provider
+from payments.providers.base import PaymentProvider
+from payments.providers.sandbox import SandboxProvider
+
+
+def configure_providers(*, base_url: str, clock: Clock, sandbox_secret: str | None,
+                        stripe_secret_key: str | None = None, stripe_webhook_secrets: Sequence[str] = (),
+                        stripe_api_base: str | None = None) -> list[PaymentProvider]:
+    """Register the sandbox (when it has a secret) and Stripe (when it has a key); return them."""
+    providers: list[PaymentProvider] = []
+    if sandbox_secret:
+        providers.append(SandboxProvider(secret=sandbox_secret, base_url=base_url, clock=clock))
+    if stripe_secret_key:
+        from payments.providers.stripe import StripeProvider  # the SDK is loaded only when Stripe is used
+
+        providers.append(StripeProvider(secret_key=stripe_secret_key, webhook_secrets=stripe_webhook_secrets,
+                                        clock=clock, api_base=stripe_api_base))
+    for provider in providers:
+        register_provider(provider)
+    return providers

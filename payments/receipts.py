@@ -1,0 +1,79 @@
+"""Issuing e-receipts: one per settled bill, in the settlement's transaction, numbered without gaps.
+
+Design overview
+---------------
+* Decree 123/2020 Art. 31-32: a receipt is issued at collection and numbered per series with a
+  7-digit number that restarts at 1 each 1 January. The year is the calendar year in
+  Asia/Ho_Chi_Minh at issue, so a payment at 00:30 on 1 January in Hà Nội (17:30 UTC the day before)
+  starts the new year's numbering.
+* Gap-free under concurrency: the number comes from ``UPDATE receipt_counters SET last_number =
+  last_number + 1 … RETURNING``, in the same transaction as the receipt. The row lock makes concurrent
+  issuers wait for each other; a rolled-back transaction rolls its number back too, so no number is
+  ever skipped or used twice (a unique constraint backs this up).
+* A receipt is a frozen snapshot of the bill. After a partial refund it is cancelled and a replacement
+  issued for what is still held; after a full refund it is only cancelled.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from core.clock import Clock
+from payments.bills import new_public_id
+from payments.models.billing import Bill, Payment
+from payments.models.receipts import Receipt, ReceiptCounter
+from payments.sql import insert_if_absent
+
+#: The receipt series (ký hiệu) of this gateway; the two digits of the year are added when displayed.
+DEFAULT_SERIES = "BLTT"
+
+
+def next_number(session: Session, series: str, year: int) -> int:
+    """Return the next receipt number of ``series`` in ``year``, holding the counter's lock until commit."""
+    insert_if_absent(session, ReceiptCounter.__table__, {"series": series, "year": year, "last_number": 0},
+                     ["series", "year"])
+    statement = (update(ReceiptCounter).where(ReceiptCounter.series == series, ReceiptCounter.year == year)
+                 .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number))
+    return session.execute(statement).scalar_one()
+
+
+def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock,
+                  series: str = DEFAULT_SERIES, replaces: Receipt | None = None) -> Receipt:
+    """Issue the receipt of a settled bill (or the replacement of ``replaces``); returns an existing one."""
+    existing = issued_receipt(session, bill.id)
+    if existing is not None and existing is not replaces:
+        return existing
+    year = clock.today_in_vietnam().year
+    held = payment.amount - payment.refunded_amount if payment else 0
+    receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
+                      series=series, year=year, number=next_number(session, series, year), status="issued",
+                      replaces_id=replaces.id if replaces else None, agency_code=bill.agency_code,
+                      payer_id_hash=bill.payer_id_hash, service_code=bill.service_code, fee_kind=bill.fee_kind,
+                      base_amount=bill.base_amount, amount_paid=held, currency=bill.currency,
+                      subsidy_lines=list(bill.subsidy_lines), explanation=dict(bill.explanation),
+                      method=payment.provider if payment else "subsidy", collected_at=bill.paid_at or clock.now(),
+                      issued_at=clock.now())
+    if replaces is not None:
+        cancel_receipt(session, replaces, clock=clock)
+    session.add(receipt)
+    session.flush()
+    return receipt
+
+
+def cancel_receipt(session: Session, receipt: Receipt, *, clock: Clock) -> None:
+    """Cancel an issued receipt (a refund); its number stays used."""
+    receipt.status = "cancelled"
+    receipt.cancelled_at = clock.now()
+    session.flush()
+
+
+def issued_receipt(session: Session, bill_id: int) -> Receipt | None:
+    """Return the bill's valid receipt, if it has one."""
+    query = select(Receipt).where(Receipt.bill_id == bill_id, Receipt.status == "issued")
+    return session.scalars(query).one_or_none()
+
+
+def receipt_number(receipt: Receipt) -> str:
+    """Return the receipt's printed reference: series, two digits of the year, 7-digit number."""
+    return f"{receipt.series}{receipt.year % 100:02d}-{receipt.number:07d}"

@@ -1,0 +1,64 @@
+"""Read-side services for the rules editor: what is in force on a day, a rule's history, version diffs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from subsidies.rule_store import RuleEvent, RuleVersion
+
+
+@dataclass(frozen=True)
+class Change:
+    """One difference between two versions: where, the old value and the new one (None when absent)."""
+
+    path: str
+    before: Any
+    after: Any
+
+
+def rules_in_force(session: Session, day: date, service_code: str | None = None) -> list[RuleVersion]:
+    """Published versions whose inclusive window contains ``day``, by service, layer and rule."""
+    query = select(RuleVersion).where(
+        RuleVersion.status == "published", RuleVersion.effective_from <= day,
+        or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to >= day))
+    if service_code is not None:
+        query = query.where(RuleVersion.service_code == service_code)
+    return list(session.scalars(query.order_by(RuleVersion.service_code, RuleVersion.layer, RuleVersion.rule_id)))
+
+
+def history(session: Session, rule_id: str) -> list[tuple[RuleVersion, list[RuleEvent]]]:
+    """Every version of ``rule_id`` (oldest first) with its audit events."""
+    versions = session.scalars(select(RuleVersion).where(RuleVersion.rule_id == rule_id)
+                               .order_by(RuleVersion.version)).all()
+    events: dict[int, list[RuleEvent]] = {row.id: [] for row in versions}
+    for event in session.scalars(select(RuleEvent).where(RuleEvent.rule_version_id.in_(list(events)))
+                                 .order_by(RuleEvent.id)):
+        events[event.rule_version_id].append(event)
+    return [(row, events[row.id]) for row in versions]
+
+
+def diff_versions(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """Field-by-field differences between two definitions (``RuleVersion.definition``), for a side-by-side view."""
+    flat_before, flat_after = _flatten(before), _flatten(after)
+    return [Change(path, flat_before.get(path), flat_after.get(path))
+            for path in sorted(flat_before.keys() | flat_after.keys())
+            if flat_before.get(path) != flat_after.get(path)]
+
+
+def _flatten(value: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = ((f"[{i}]", v) for i, v in enumerate(value))
+    else:
+        return {prefix: value}
+    flat: dict[str, Any] = {}
+    for key, inner in items:
+        path = f"{prefix}{key}" if key.startswith("[") or not prefix else f"{prefix}.{key}"
+        flat.update(_flatten(inner, path))
+    return flat

@@ -1,0 +1,162 @@
+"""Every route, every kind of caller, the expected status: and no route may be missing from the matrix.
+
+Adding a route without an entry here fails ``test_every_route_has_an_entry``: decide who may call it first.
+Rules: ``PUBLIC`` (every caller gets the same answer), ``citizen(level)`` (anonymous and staff
+are sent to log in, lower levels to step-up) and ``staff(*roles)`` (citizens and anonymous are sent to the
+staff login, staff without one of the roles get 403; no roles listed means any staff member); logout answers everyone,
+differently with and without a session.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from identity.devidp.seed import seed_demo_staff
+from identity.models import StaffAccount
+from identity.roles import FINANCE_OFFICER, ROLES, SYSTEM_ADMIN
+from tests.gateway.oidc_support import HN_LEVEL1, HN_LEVEL2, local, login, staff_login
+
+PUBLIC = ("public",)
+
+
+def citizen(level: int) -> tuple:
+    return ("citizen", level)
+
+
+def staff(*roles: str) -> tuple:
+    return ("staff", roles)
+
+
+#: (endpoint, method) -> (path, rule, status for an allowed caller). Order matters: logout goes last.
+MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
+    ("static", "GET"): ("/static/css/site.css", PUBLIC, 200),
+    ("i18n.switch_language", "GET"): ("/language/en", PUBLIC, 302),
+    ("health.healthz", "GET"): ("/healthz", PUBLIC, 200),
+    ("health.readyz", "GET"): ("/readyz", PUBLIC, 200),
+    ("pages.home", "GET"): ("/", PUBLIC, 200),
+    ("devidp.discovery", "GET"): ("/dev-idp/.well-known/openid-configuration", PUBLIC, 200),
+    ("devidp.jwks", "GET"): ("/dev-idp/jwks", PUBLIC, 200),
+    ("devidp.authorize", "GET"): ("/dev-idp/authorize", PUBLIC, 400),
+    ("devidp.authorize_choose", "POST"): ("/dev-idp/authorize", PUBLIC, 400),
+    ("devidp.token", "POST"): ("/dev-idp/token", PUBLIC, 400),
+    ("devidp.userinfo", "GET"): ("/dev-idp/userinfo", PUBLIC, 401),
+    ("devidp.userinfo", "POST"): ("/dev-idp/userinfo", PUBLIC, 401),
+    ("devidp.end_session", "GET"): ("/dev-idp/end-session", PUBLIC, 200),
+    ("auth.login", "GET"): ("/auth/login", PUBLIC, 302),
+    ("auth.callback", "GET"): ("/auth/callback", PUBLIC, 400),
+    ("auth.staff_login", "GET"): ("/auth/staff/login", PUBLIC, 302),
+    ("auth.staff_callback", "GET"): ("/auth/staff/callback", PUBLIC, 400),
+    ("auth.backchannel_logout", "POST"): ("/auth/backchannel-logout", PUBLIC, 400),
+    ("auth.staff_backchannel_logout", "POST"): ("/auth/staff/backchannel-logout", PUBLIC, 400),
+    ("auth.logged_out", "GET"): ("/auth/logged-out", PUBLIC, 200),
+    ("auth.step_up", "GET"): ("/auth/step-up", PUBLIC, 200),
+    ("auth.level_two", "GET"): ("/auth/level-2", PUBLIC, 200),
+    ("account.consent", "GET"): ("/account/consent", citizen(0), 200),
+    ("account.consent", "POST"): ("/account/consent", citizen(0), 302),
+    ("account.profile", "GET"): ("/account/", citizen(1), 200),
+    ("account.download", "GET"): ("/account/data.json", citizen(1), 200),
+    ("admin.home", "GET"): ("/admin/", staff(), 200),
+    ("admin.staff_list", "GET"): ("/admin/staff", staff(SYSTEM_ADMIN), 200),
+    ("admin.change_role", "POST"): ("/admin/staff/{officer}/roles", staff(SYSTEM_ADMIN), 302),
+    ("admin.end_staff_sessions", "POST"): ("/admin/staff/{officer}/sessions/end", staff(SYSTEM_ADMIN), 302),
+    ("admin.audit_log", "GET"): ("/admin/audit", staff(SYSTEM_ADMIN), 200),
+    # Routes of other capabilities (their owners confirm the rule when they change them).
+    ("api-docs.openapi_json", "GET"): ("/api/v1/openapi.json", PUBLIC, 200),
+    ("api_quotes.create_quote_preview", "POST"): ("/api/v1/quotes", PUBLIC, 0),
+    ("fees.index", "GET"): ("/fees", PUBLIC, 200),
+    ("fees.calculator", "GET"): ("/fees/calculator", PUBLIC, 0),
+    ("auth.logout", "POST"): ("/auth/logout", ("session", 302), 200),
+}
+#: Form data sent with POST routes (a CSRF token is always added).
+FORMS = {("admin.change_role", "POST"): {"role": FINANCE_OFFICER, "action": "grant"}}
+CALLERS = ("anonymous", "citizen_level1", "citizen_level2", *ROLES)
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(rule.endpoint, method) for rule in app.url_map.iter_rules()
+            for method in rule.methods - {"HEAD", "OPTIONS"}}
+
+
+def test_every_route_has_an_entry(app):
+    missing = sorted(app_routes(app) - set(MATRIX))
+    assert not missing, f"routes without an access entry in the matrix: {missing}"
+
+
+def test_no_entry_is_stale(app):
+    assert not sorted(set(MATRIX) - app_routes(app))
+
+
+def expected_status(rule: tuple, caller: str, allowed_status: int) -> int | None:
+    """The status ``caller`` must get; None for public routes (same for everyone)."""
+    if rule[0] == "public":
+        return None
+    if rule[0] == "session":  # open to all; anonymous callers get rule[1], logged-in ones allowed_status
+        return rule[1] if caller == "anonymous" else allowed_status
+    if rule[0] == "citizen":
+        if not caller.startswith("citizen"):
+            return 302
+        return allowed_status if int(caller[-1]) >= rule[1] else 302
+    if caller in ROLES:
+        return allowed_status if not rule[1] or caller in rule[1] else 403
+    return 302
+
+
+def sign_in(client, db, caller: str) -> None:
+    if caller == "citizen_level1":
+        login(client, HN_LEVEL1)
+    elif caller == "citizen_level2":
+        login(client, HN_LEVEL2)
+    elif caller in ROLES:
+        staff_login(client, caller)
+
+
+def any_csrf_token(client) -> str:
+    """A CSRF token for this client, read from the stand-in's login form."""
+    from tests.gateway.oidc_support import _HIDDEN
+
+    chooser = client.get(local(client.get("/auth/login").location))
+    return dict(_HIDDEN.findall(chooser.get_data(as_text=True)))["csrf_token"]
+
+
+class Status:
+    """Just the status of a response (closed at once: static files hold an open file otherwise)."""
+
+    def __init__(self, response):
+        self.status_code = response.status_code
+        response.close()
+
+
+def call(client, key, path, token) -> Status:
+    _, method = key
+    if method == "GET":
+        return Status(client.get(path))
+    return Status(client.post(path, data={"csrf_token": token, **FORMS.get(key, {})}))
+
+
+@pytest.fixture()
+def public_statuses(app, db):
+    """What an anonymous caller gets from each public route: every other caller must get the same."""
+    seed_demo_staff(db, "http://localhost/dev-idp")
+    officer = db.scalars(select(StaffAccount).where(StaffAccount.subject == "staff-finance-officer")).one().id
+    client = app.test_client()
+    token = any_csrf_token(client)
+    statuses = {}
+    for key, (path, rule, _) in MATRIX.items():
+        if rule == PUBLIC and key != ("auth.logout", "POST"):
+            statuses[key] = call(client, key, path.format(officer=officer), token).status_code
+    return officer, statuses
+
+
+@pytest.mark.parametrize("caller", CALLERS)
+def test_each_caller_gets_the_expected_status_on_every_route(app, db, public_statuses, caller):
+    officer, public = public_statuses
+    client = app.test_client()
+    sign_in(client, db, caller)
+    token = any_csrf_token(client)
+    for key, (path, rule, allowed_status) in MATRIX.items():
+        response = call(client, key, path.format(officer=officer), token)
+        want = expected_status(rule, caller, allowed_status)
+        if want is None:
+            want = public.get(key, allowed_status)
+        assert response.status_code == want, (key, caller, response.status_code, want)

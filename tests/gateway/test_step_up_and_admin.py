@@ -1,0 +1,97 @@
+"""Step-up to e-ID level 2, session timeouts at the edge, and the back office's role administration."""
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from gateway.auth import require_citizen
+from identity.devidp.seed import seed_demo_staff
+from identity.models import AuditEvent, StaffAccount, WebSession
+from identity.roles import FINANCE_OFFICER, POLICY_EDITOR, SYSTEM_ADMIN
+from tests.gateway.oidc_support import (
+    HN_LEVEL1,
+    HN_LEVEL2,
+    authorize,
+    form_token,
+    local,
+    login,
+    query,
+    staff_login,
+)
+
+
+def test_require_citizen_level_two_sends_level_one_to_step_up_then_explains_level_two(app, client, db):
+    assert require_citizen(2)(lambda: "a level-2 service").access_rule == ("citizen", 2)
+    login(client, HN_LEVEL1)
+    step_up = client.get("/auth/step-up?next=/account/")
+    assert step_up.status_code == 200 and "/auth/login?level=2" in step_up.get_data(as_text=True)
+    started = client.get("/auth/login?level=2&next=/account/")
+    params = query(started.location)
+    assert params["acr_values"] == "urn:vn:vneid:loa:2" and params["prompt"] == "login"
+    callback = authorize(client, "/auth/login?level=2&next=/account/", HN_LEVEL1)
+    still_level_one = client.get(local(callback.url))
+    assert local(still_level_one.location).startswith("/auth/level-2")
+    explained = client.get(local(still_level_one.location)).get_data(as_text=True)
+    assert "Định danh điện tử của bạn đang ở mức 1" in explained and "/auth/login?level=2" in explained
+
+
+def test_a_level_two_login_after_step_up_goes_straight_to_the_service(client, db):
+    login(client, HN_LEVEL2)
+    response = login(client, HN_LEVEL2, start_path="/auth/login?level=2&next=/account/data.json")
+    assert local(response.location) == "/account/data.json"
+
+
+def test_an_idle_citizen_session_ends_and_the_page_asks_to_log_in(client, db):
+    login(client, HN_LEVEL2)
+    idle_for(db, 31)
+    response = client.get("/account/")
+    assert response.status_code == 302 and local(response.location).startswith("/auth/login")
+    assert db.scalars(select(WebSession)).one().end_reason == "idle"
+
+
+def test_an_admin_grants_a_role_in_the_back_office_and_it_is_audited(client, db):
+    seed_demo_staff(db, "http://localhost/dev-idp")
+    staff_login(client, SYSTEM_ADMIN)
+    editor = db.scalars(select(StaffAccount).where(StaffAccount.subject == "staff-policy-editor")).one()
+    page = client.get("/admin/staff")
+    assert page.status_code == 200 and "Bùi Thị Lan" in page.get_data(as_text=True)
+    token = form_token(client, "/admin/staff")
+    granted = client.post(f"/admin/staff/{editor.id}/roles",
+                          data={"csrf_token": token, "role": FINANCE_OFFICER, "action": "grant"})
+    assert granted.status_code == 302
+    db.refresh(editor)
+    assert editor.role_names == {POLICY_EDITOR, FINANCE_OFFICER}
+    revoked = client.post(f"/admin/staff/{editor.id}/roles",
+                          data={"csrf_token": token, "role": POLICY_EDITOR, "action": "revoke"})
+    assert revoked.status_code == 302
+    audit_page = client.get("/admin/audit").get_data(as_text=True)
+    assert "role_granted" in audit_page and "role_revoked" in audit_page
+    assert client.post(f"/admin/staff/{editor.id}/roles",
+                       data={"csrf_token": token, "role": "superuser", "action": "grant"}).status_code == 422
+    assert client.post("/admin/staff/999999/roles",
+                       data={"csrf_token": token, "role": FINANCE_OFFICER, "action": "grant"}).status_code == 404
+
+
+def test_staff_sessions_time_out_after_fifteen_idle_minutes(client, db):
+    seed_demo_staff(db, "http://localhost/dev-idp")
+    staff_login(client, FINANCE_OFFICER)
+    assert client.get("/admin/").status_code == 200
+    idle_for(db, 16)
+    response = client.get("/admin/")
+    assert response.status_code == 302 and local(response.location).startswith("/auth/staff/login")
+
+
+def test_a_new_staff_member_has_no_roles_until_an_admin_grants_them(client, db):
+    staff_login(client, POLICY_EDITOR)  # not seeded: provisioned at first login, with no roles
+    assert client.get("/admin/").status_code == 200
+    assert client.get("/admin/staff").status_code == 403
+    assert db.scalars(select(AuditEvent).where(AuditEvent.event == "staff_account_created")).one()
+
+
+
+def idle_for(db, minutes):
+    """Pretend the session's last request was ``minutes`` ago."""
+    row = db.scalars(select(WebSession)).one()
+    row.last_seen_at = row.last_seen_at - timedelta(minutes=minutes)
+    row.created_at = row.created_at - timedelta(minutes=minutes)
+    db.flush()

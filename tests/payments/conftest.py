@@ -1,0 +1,68 @@
+"""Fixtures for the payments tests: a fixed clock, bill factories, and clean-up after committed work."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from core.clock import FixedClock
+from core.db import make_engine, make_session_factory
+from core.migrations import upgrade
+from payments.providers import register_provider, unregister_provider
+from payments.providers.sandbox import SandboxProvider
+
+#: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
+PAYMENTS_TABLES = ("receipts", "receipt_counters", "refunds", "ledger_postings", "ledger_transactions",
+                   "ledger_accounts", "payment_events", "provider_events", "idempotency_keys", "payments", "bills")
+
+
+@pytest.fixture()
+def clock() -> FixedClock:
+    """A clock standing at 10:00 in Hà Nội on 2 March 2026."""
+    return FixedClock(datetime(2026, 3, 2, 3, 0, tzinfo=UTC))
+
+
+@pytest.fixture()
+def postgres_only(database_url):
+    """Skip on SQLite: the test needs PostgreSQL's concurrency or its triggers."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("needs PostgreSQL (concurrent writers, row locks or ledger triggers)")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that committing tests copy, so each starts from an empty database."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture()
+def committing(database_url, sqlite_template, tmp_path):
+    """A session factory that really commits, on an empty database of this test's backend.
+
+    PostgreSQL: the shared test database, emptied with TRUNCATE afterwards (the ledger refuses DELETE,
+    as it should). SQLite: a private copy of a migrated file, so nothing leaks into other tests.
+    """
+    if database_url.startswith("sqlite"):
+        copy = tmp_path / "committing.db"
+        shutil.copy(sqlite_template, copy)
+        database_url = f"sqlite:///{copy}"
+    engine = make_engine(database_url)
+    yield make_session_factory(engine)
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture()
+def sandbox(clock):
+    """A fresh sandbox provider registered as ``sandbox``, on the test clock."""
+    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock))
+    yield provider
+    unregister_provider("sandbox")
