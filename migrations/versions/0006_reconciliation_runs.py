@@ -1,4 +1,4 @@
-"""reconciliation runs, results and the break register
+"""reconciliation runs, results, confirmations and the break register
 
 Revision ID: 0006
 Revises: 0005
@@ -17,6 +17,16 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table('recon_confirmations',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('scope', sa.String(length=100), nullable=False),
+    sa.Column('line_key', sa.String(length=160), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('confirmed_by', sa.String(length=100), nullable=False),
+    sa.Column('confirmed_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_recon_confirmations')),
+    sa.UniqueConstraint('scope', 'line_key', name=op.f('uq_recon_confirmations_scope_line_key'))
+    )
     op.create_table('recon_runs',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('scope', sa.String(length=100), nullable=False),
@@ -72,6 +82,7 @@ def upgrade() -> None:
     op.create_table('recon_items',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('run_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('reference', sa.String(length=40), nullable=False),
     sa.Column('amount', sa.BigInteger(), nullable=False),
     sa.Column('currency', sa.String(length=3), nullable=False),
@@ -114,7 +125,7 @@ def upgrade() -> None:
     sa.Column('our_amount', sa.BigInteger(), nullable=True),
     sa.Column('their_amount', sa.BigInteger(), nullable=True),
     sa.Column('day', sa.Date(), nullable=False),
-    sa.CheckConstraint("outcome IN ('matched', 'suggested', 'pending', 'unpaid', 'missing_at_provider', 'missing_internally', 'amount_mismatch', 'duplicate_at_provider', 'date_out_of_window', 'status_mismatch')", name=op.f('ck_recon_results_outcome_known')),
+    sa.CheckConstraint("outcome IN ('matched', 'suggested', 'pending', 'unpaid', 'not_ours', 'missing_at_provider', 'missing_internally', 'amount_mismatch', 'duplicate_at_provider', 'date_out_of_window', 'status_mismatch', 'bank_mismatch')", name=op.f('ck_recon_results_outcome_known')),
     sa.ForeignKeyConstraint(['item_id'], ['recon_items.id'], name=op.f('fk_recon_results_item_id_recon_items')),
     sa.ForeignKeyConstraint(['line_id'], ['report_lines.id'], name=op.f('fk_recon_results_line_id_report_lines')),
     sa.ForeignKeyConstraint(['run_id'], ['recon_runs.id'], name=op.f('fk_recon_results_run_id_recon_runs')),
@@ -145,3 +156,4 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_recon_runs_scope'))
 
     op.drop_table('recon_runs')
+    op.drop_table('recon_confirmations')

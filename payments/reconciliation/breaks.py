@@ -20,7 +20,7 @@ PRIORITY = {"status_mismatch": 1, "missing_at_provider": 2, "amount_mismatch": 2
             "payout_mismatch": 2, "bank_mismatch": 2, "missing_internally": 3, "date_out_of_window": 3,
             "unremitted": 1}
 RESULT_BREAKS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
-                 "duplicate_at_provider", "date_out_of_window")
+                 "duplicate_at_provider", "date_out_of_window", "bank_mismatch")
 LIVE = ("open", "investigating", "resolution_proposed", "approved")
 #: The allowed moves of a person working a break (auto_closed is the engine's alone).
 TRANSITIONS = {

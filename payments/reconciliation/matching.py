@@ -55,6 +55,8 @@ class ExpectedItem:
     in_period: bool = True
     service_code: str | None = None
     agency_code: str | None = None
+    #: ``payment``, or ``payout`` for a provider's transfer that should reach a bank account.
+    kind: str = "payment"
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class MatchingPolicy:
 
 def snapshot_items(session: Session, run_id: int, items: Iterable[ExpectedItem]) -> int:
     """Freeze our side of the run; return how many items it holds."""
-    rows = [{"run_id": run_id, "reference": i.reference, "amount": i.amount, "currency": i.currency,
+    rows = [{"run_id": run_id, "kind": i.kind, "reference": i.reference, "amount": i.amount, "currency": i.currency,
              "status": i.status, "occurred_on": i.occurred_on, "in_period": i.in_period,
              "service_code": i.service_code, "agency_code": i.agency_code} for i in items]
     bulk_insert(session, ReconItem, rows)
@@ -83,7 +85,7 @@ def classify_provider_lines(session: Session, *, run_id: int, provider: str, per
     """Write one ``recon_results`` row per item, line or pair of the run."""
     formats = PROVIDER_FORMATS[provider]
     placeholders = ", ".join(f":format_{i}" for i in range(len(formats)))
-    sql = _CLASSIFY.format(formats=placeholders, day_diff=_day_diff(session, "booked_on", "occurred_on"))
+    sql = _CLASSIFY.format(formats=placeholders, day_diff=day_diff(session, "booked_on", "occurred_on"))
     params = {f"format_{i}": name for i, name in enumerate(formats)}
     params.update(run_id=run_id, start=period_start, end=period_end,
                   pending_after=as_of - timedelta(days=policy.settlement_lag_days), window=policy.window_days)
@@ -106,7 +108,7 @@ def _canonical_results(run_id: int):
             .order_by(r.day, r.reference, r.provider_reference, r.outcome))
 
 
-def _day_diff(session: Session, later: str, earlier: str) -> str:
+def day_diff(session: Session, later: str, earlier: str) -> str:
     if session.get_bind().dialect.name == "sqlite":
         return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
     return f"({later} - {earlier})"
@@ -126,7 +128,8 @@ WITH copies AS (
            COUNT(*) OVER (PARTITION BY payment_code) AS per_code
     FROM copies WHERE copy_no = 1
 ), items AS (
-    SELECT id, reference, amount, status, occurred_on, in_period FROM recon_items WHERE run_id = :run_id
+    SELECT id, reference, amount, status, occurred_on, in_period FROM recon_items
+    WHERE run_id = :run_id AND kind = 'payment'
 ), pairs AS (
     SELECT i.id AS item_id, l.id AS line_id, i.reference, l.provider_reference, i.amount AS our_amount,
            l.amount AS their_amount, i.status, i.in_period, i.occurred_on, l.booked_on, l.per_code

@@ -29,8 +29,9 @@ from core.db import Base, UTCDateTime
 
 ID = BigInteger().with_variant(Integer, "sqlite")
 RUN_STATUSES = ("running", "completed", "superseded", "signed_off")
-OUTCOMES = ("matched", "suggested", "pending", "unpaid", "missing_at_provider", "missing_internally",
-            "amount_mismatch", "duplicate_at_provider", "date_out_of_window", "status_mismatch")
+OUTCOMES = ("matched", "suggested", "pending", "unpaid", "not_ours", "missing_at_provider", "missing_internally",
+            "amount_mismatch", "duplicate_at_provider", "date_out_of_window", "status_mismatch", "bank_mismatch")
+ITEM_KINDS = ("payment", "payout")
 BREAK_KINDS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
                "duplicate_at_provider", "date_out_of_window", "payout_mismatch", "bank_mismatch", "unremitted")
 BREAK_STATUSES = ("open", "investigating", "resolution_proposed", "approved", "resolved", "auto_closed")
@@ -76,7 +77,9 @@ class ReconItem(Base):
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"), index=True)
-    #: Our payment code (``GW…``), the key every report should carry.
+    #: ``payment`` (one of ours) or ``payout`` (a provider's transfer of many payments to a bank account).
+    kind: Mapped[str] = mapped_column(String(10), default="payment")
+    #: Our payment code (``GW…``), or the provider's payout id for payouts.
     reference: Mapped[str] = mapped_column(String(40))
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
@@ -87,6 +90,21 @@ class ReconItem(Base):
     in_period: Mapped[bool] = mapped_column(Boolean, default=True)
     service_code: Mapped[str | None] = mapped_column(String(50))
     agency_code: Mapped[str | None] = mapped_column(String(50))
+
+
+class ReconConfirmation(Base):
+    """An officer's confirmation of a suggested pair; later runs of the scope take it as matched."""
+
+    __tablename__ = "recon_confirmations"
+    __table_args__ = (UniqueConstraint("scope", "line_key"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    scope: Mapped[str] = mapped_column(String(100))
+    #: The bank line as banks identify it: ``reference|booking day|amount`` (stable across re-exports).
+    line_key: Mapped[str] = mapped_column(String(160))
+    reference: Mapped[str] = mapped_column(String(40))
+    confirmed_by: Mapped[str] = mapped_column(String(100))
+    confirmed_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ReconResult(Base):

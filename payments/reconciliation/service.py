@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from payments.reconciliation.bank import classify_bank_lines, expected_payouts
 from payments.reconciliation.breaks import record_breaks, supersede_earlier_runs
 from payments.reconciliation.matching import (
     PROVIDER_FORMATS,
@@ -37,15 +38,44 @@ def reconcile_provider(session: Session, *, provider: str, period_start: date, p
     scope = f"provider:{provider}"
     _refuse_signed_off(session, scope, period_start, period_end)
     report = progress or (lambda percent: None)
-    run = ReconRun(scope=scope, period_start=period_start, period_end=period_end, rule_version=RULE_VERSION,
-                   status="running", started_by=started_by, started_at=clock.now())
-    session.add(run)
-    session.flush()
+    run = _start(session, scope, period_start, period_end, started_by, clock)
     snapshot_items(session, run.id, items)
     report(25)
     classify_provider_lines(session, run_id=run.id, provider=provider, period_start=period_start,
                             period_end=period_end, as_of=as_of or clock.today_in_vietnam(), policy=policy)
     report(60)
+    return _finish(session, run, clock, report)
+
+
+def reconcile_bank(session: Session, *, account: str, period_start: date, period_end: date,
+                   items: Iterable[ExpectedItem], started_by: str, payout_providers: tuple[str, ...] = (),
+                   as_of: date | None = None, policy: MatchingPolicy = MatchingPolicy(),
+                   clock: Clock = SYSTEM_CLOCK, progress: Progress | None = None) -> ReconRun:
+    """Match what should reach bank ``account`` (transfers, payouts) against its statement lines."""
+    if period_start > period_end:
+        raise ValidationFailed("the period ends before it starts", code="period_reversed")
+    scope = f"bank:{account}"
+    _refuse_signed_off(session, scope, period_start, period_end)
+    report = progress or (lambda percent: None)
+    run = _start(session, scope, period_start, period_end, started_by, clock)
+    payouts = expected_payouts(session, providers=payout_providers, period_start=period_start,
+                               period_end=period_end, context_days=policy.context_days)
+    snapshot_items(session, run.id, [*items, *payouts])
+    report(25)
+    classify_bank_lines(session, run=run, account=account, as_of=as_of or clock.today_in_vietnam(), policy=policy)
+    report(60)
+    return _finish(session, run, clock, report)
+
+
+def _start(session: Session, scope: str, start: date, end: date, started_by: str, clock: Clock) -> ReconRun:
+    run = ReconRun(scope=scope, period_start=start, period_end=end, rule_version=RULE_VERSION, status="running",
+                   started_by=started_by, started_at=clock.now())
+    session.add(run)
+    session.flush()
+    return run
+
+
+def _finish(session: Session, run: ReconRun, clock: Clock, report: Progress) -> ReconRun:
     run.break_count = record_breaks(session, run, clock)
     report(90)
     run.matched_count = session.scalar(select(func.count()).select_from(ReconResult).where(
