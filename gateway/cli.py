@@ -60,13 +60,27 @@ def check_config() -> None:
 def serve(bind: str, workers: int) -> None:
     """Check configuration and schema, then replace this process with gunicorn serving wsgi:app."""
     settings = _settings()
-    if pending_migrations(make_engine(settings.database_url)):
+    engine = make_engine(settings.database_url)
+    if pending_migrations(engine):
         raise click.ClickException("the database has pending migrations; run `python -m gateway migrate` first")
+    engine.dispose()
+    _build_app_once()
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
     args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers),
             "--config", "python:gateway.gunicorn_conf", "--forwarded-allow-ips", "127.0.0.1"]
     click.echo(f"serving on http://{bind}")
     os.execv(gunicorn, args)
+
+
+def _build_app_once() -> None:
+    """Build the app as gunicorn will, so a bad key or provider setting fails here in one line, not per worker."""
+    from gateway.app import StartupRefused, create_app
+
+    try:
+        app = create_app()
+    except StartupRefused as exc:
+        raise click.ClickException(str(exc)) from None
+    app.extensions["gateway.db"].engine.dispose()
 
 
 @cli.command()
@@ -109,6 +123,19 @@ def create_admin(subject: str, name: str, issuer: str | None) -> None:
         account_id = account.id
     state = "is now" if changed else "was already"
     click.echo(f"staff account {account_id} ({subject} at {issuer}) {state} a system admin")
+
+
+@cli.command("purge-identity")
+def purge_identity() -> None:
+    """Delete expired login flows, spent stand-in codes and long-ended sessions (run daily)."""
+    from identity.housekeeping import purge_expired
+
+    settings = _settings()
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        purged = purge_expired(session)
+    for kind, count in purged.items():
+        click.echo(f"purged {kind}: {count}")
 
 
 @cli.command("dev-idp-keys")

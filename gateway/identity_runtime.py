@@ -16,7 +16,7 @@ from pathlib import Path
 
 from flask import Flask, current_app
 
-from core.settings import Settings
+from core.settings import Settings, SettingsError
 from gateway.database import db_session
 from identity.citizens import ClaimNames
 from identity.devidp.clients import DevClient
@@ -77,10 +77,23 @@ def _derived(secret_key: str, label: str) -> str:
     return hmac.new(secret_key.encode(), label.encode(), hashlib.sha256).hexdigest()
 
 
-def _credentials(client_id: str, secret: str, key_file: str, fallback_secret: str) -> ClientCredentials:
+def _credentials(prefix: str, settings: Settings, *, bundled: bool, realm: str) -> ClientCredentials:
+    """Our credentials at one provider; the derived development secret only ever goes to the stand-in."""
+    client_id = getattr(settings, f"{prefix}_client_id")
+    key_file, secret = getattr(settings, f"{prefix}_client_key_file"), getattr(settings, f"{prefix}_client_secret")
+    variable = f"GATEWAY_{prefix.upper()}_CLIENT"
     if key_file:
-        return PrivateKeyJwt(client_id, json.loads(Path(key_file).read_text()))
-    return ClientSecretBasic(client_id, secret or fallback_secret)
+        try:
+            credentials = PrivateKeyJwt(client_id, json.loads(Path(key_file).read_text()))
+            credentials.assertion("https://check.invalid")  # fails now, not at the first login
+        except Exception:  # any unreadable key is one configuration error
+            raise SettingsError(f"{variable}_KEY_FILE", "is not a private EC P-256 or RSA key in JWK JSON") from None
+        return credentials
+    if secret:
+        return ClientSecretBasic(client_id, secret)
+    if not bundled:
+        raise SettingsError(f"{variable}_SECRET", f"set it (or {variable}_KEY_FILE) for the configured provider")
+    return ClientSecretBasic(client_id, _derived(settings.secret_key, f"dev-idp-client/{realm}"))
 
 
 def _public_jwks(credentials: ClientCredentials) -> dict | None:
@@ -91,7 +104,7 @@ def _public_jwks(credentials: ClientCredentials) -> dict | None:
 
 
 def init_identity(app: Flask, settings: Settings) -> IdentityRuntime:
-    """Build the identity runtime from settings; refuse production without a real provider."""
+    """Build the identity runtime; a realm with no provider (stand-in off, no issuer) fails closed."""
     bundled_issuer = settings.base_url + DEV_IDP_PATH
     acr = AcrLevels(settings.oidc_acr_level1, settings.oidc_acr_level2)
     master = settings.personal_data_key or _derived(settings.secret_key, "personal-data-key")
@@ -103,20 +116,17 @@ def init_identity(app: Flask, settings: Settings) -> IdentityRuntime:
     for realm, prefix, scopes in (("citizen", "oidc", settings.oidc_scopes),
                                   ("staff", "staff_oidc", settings.staff_oidc_scopes)):
         issuer = getattr(settings, f"{prefix}_issuer") or bundled_issuer
-        credentials = _credentials(getattr(settings, f"{prefix}_client_id"),
-                                   getattr(settings, f"{prefix}_client_secret"),
-                                   getattr(settings, f"{prefix}_client_key_file"),
-                                   _derived(settings.secret_key, f"dev-idp-client/{realm}"))
-        config = ProviderConfig(realm=realm, issuer=issuer, credentials=credentials,
-                                redirect_uri=settings.base_url + REALM_CALLBACKS[realm],
-                                post_logout_redirect_uri=settings.base_url + "/auth/logged-out",
-                                scopes=tuple(scopes.split()), acr_levels=acr if realm == "citizen" else None)
         bundled = issuer == bundled_issuer
         if bundled and dev_idp is None:
             # Fail closed: logins answer "unavailable" until a real provider is configured.
             log.warning("no identity provider configured", extra={"variable": f"GATEWAY_{prefix.upper()}_ISSUER"})
             realms[realm] = None
             continue
+        credentials = _credentials(prefix, settings, bundled=bundled, realm=realm)
+        config = ProviderConfig(realm=realm, issuer=issuer, credentials=credentials,
+                                redirect_uri=settings.base_url + REALM_CALLBACKS[realm],
+                                post_logout_redirect_uri=settings.base_url + "/auth/logged-out",
+                                scopes=tuple(scopes.split()), acr_levels=acr if realm == "citizen" else None)
         http = DevIdpTransport(dev_idp, db_session) if bundled else RequestsHttpClient()
         if bundled:
             dev_idp.register_client(DevClient(
@@ -138,8 +148,11 @@ def init_identity(app: Flask, settings: Settings) -> IdentityRuntime:
 def register_identity_blueprints(app: Flask) -> None:
     """Build the identity runtime and register login, account, stand-in and back-office blueprints."""
     from admin import views as admin_views
+    from gateway.auth import current_principal
     from gateway.views import account, auth, devidp
 
+    # Templates may show who is logged in (auth/_account_nav.html); the session loads once per request.
+    app.jinja_env.globals["current_principal"] = current_principal
     if init_identity(app, app.extensions["gateway.settings"]).dev_idp is not None:
         app.register_blueprint(devidp.bp)
     app.register_blueprint(auth.bp)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
 from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from core import outbox
@@ -25,7 +26,15 @@ from gateway.logs import request_id_var
 log = logging.getLogger(__name__)
 
 #: Modules whose import registers job handlers; the web process and the worker import the same list.
-JOB_MODULES: tuple[str, ...] = ("payments.jobs",)
+JOB_MODULES: tuple[str, ...] = ("payments.jobs", "subsidies.jobs", "identity.jobs")
+#: Jobs the worker stages on a schedule, as Huey crontab fields. Each time slot is staged through the
+#: outbox with a dedupe key, so several worker nodes running the scheduler stage it once between them.
+PERIODIC_JOBS: dict[str, dict[str, str]] = {
+    "payments.sweep_stale": {"minute": "*"},
+    "payments.purge_idempotency_keys": {"minute": "41", "hour": "2"},
+    "subsidies.expire_quotes": {"minute": "*/5"},
+    "identity.purge_expired": {"minute": "7", "hour": "3"},
+}
 #: Completed jobs are kept this long for inspection, then purged.
 KEEP_DONE_JOBS = timedelta(days=14)
 
@@ -81,11 +90,30 @@ class JobQueue:
             count += 1
         return count
 
+    def stage_periodic(self, name: str) -> bool:
+        """Stage job ``name`` for the current minute unless another scheduler already did."""
+        slot = SYSTEM_CLOCK.now().replace(second=0, microsecond=0).isoformat()
+        try:
+            with self.session_factory() as session, session.begin():
+                outbox.stage_job(session, name, {}, dedupe_key=f"periodic:{name}:{slot}")
+        except IntegrityError:
+            return False
+        return True
+
     def __post_init__(self) -> None:
         self._run_task = self.huey.task(name="outbox.run")(self.run)
+        for job_name, schedule in PERIODIC_JOBS.items():
+            self.huey.periodic_task(crontab(**schedule), name=f"periodic.{job_name}")(self._stager(job_name))
         self.huey.periodic_task(crontab(minute="*"), name="outbox.relay")(self.relay)
         self.huey.periodic_task(crontab(minute="17", hour="3"), name="outbox.purge")(self.purge)
         self.huey.on_startup("outbox.relay_on_start")(self.relay)
+
+    def _stager(self, job_name: str):
+        def stage() -> bool:
+            return self.stage_periodic(job_name)
+
+        stage.__name__ = f"stage_{job_name.replace('.', '_')}"
+        return stage
 
     def purge(self) -> int:
         """Delete completed jobs older than ``KEEP_DONE_JOBS``; failed ones stay for an operator."""

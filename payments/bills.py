@@ -75,6 +75,9 @@ class NewBill:
     description: str = ""
     due_date: date | None = None
     citizen_id: int | None = None
+    #: For the receipt: the payer's name and masked ID number (never the full number).
+    payer_name: str | None = None
+    payer_masked_id: str | None = None
 
 
 def new_public_id() -> str:
@@ -94,6 +97,7 @@ def create_bill(session: Session, new: NewBill, *, clock: Clock) -> Bill:
         return existing
     now = clock.now()
     bill = Bill(public_id=new_public_id(), payer_id_hash=new.payer_id_hash, citizen_id=new.citizen_id,
+                payer_name=new.payer_name, payer_masked_id=new.payer_masked_id,
                 service_code=new.service_code, quantity=new.quantity, fee_kind=new.fee_kind,
                 retained_basis_points=new.retained_basis_points, agency_code=new.agency_code,
                 agency_reference=new.agency_reference, description=new.description, due_date=new.due_date,
@@ -180,8 +184,3 @@ def lock_bill(session: Session, bill_public_id: str) -> Bill:
         raise BillNotFound(f"no bill {bill_public_id}")
     return bill
 
-
-def bills_for_payer(session: Session, payer_id_hash: str) -> list[Bill]:
-    """Return everything one payer owes or has paid, newest first."""
-    query = select(Bill).where(Bill.payer_id_hash == payer_id_hash).order_by(Bill.created_at.desc(), Bill.id.desc())
-    return list(session.scalars(query))

@@ -8,8 +8,9 @@ Design overview
   and a new attempt on the same bill serialise instead of deadlocking.
 * A success counts only when amount, currency, reference and session all match the payment; a
   mismatch changes nothing and is logged as an error for finance (``ReportOutcome.MISMATCH``).
-* A success settles the bill (``settlement.mark_bill_paid``). A success for a bill that another
-  payment already paid (or that was cancelled) becomes ``duplicate``: the money is booked as owed back.
+* A success settles the bill (``settlement.mark_bill_paid``). A success for a bill that no longer
+  needs it (paid by another attempt, cancelled, or requoted to another amount since the attempt
+  started) becomes ``duplicate``: the money is booked as owed back to the payer.
 * Running it again with the same report finds the payment already there and returns IGNORED.
 """
 
@@ -72,8 +73,8 @@ def apply_report(session: Session, payment_public_id: str, report: StatusReport,
     if target is PaymentStatus.SUCCEEDED:
         if not _report_matches(payment, report):
             return ReportOutcome.MISMATCH
-        if bill.status != "open" and payment.status != PaymentStatus.SUCCEEDED:
-            target = PaymentStatus.DUPLICATE  # paid by another attempt, or cancelled: the money goes back
+        if payment.status != PaymentStatus.SUCCEEDED and not _bill_needs(bill, payment):
+            target = PaymentStatus.DUPLICATE  # the bill does not need this money as it stands: it goes back
         payment.provider_payment_ref = payment.provider_payment_ref or report.payment_ref
     outcome = transition(session, payment, target, cause=cause, clock=clock, provider_event_id=provider_event_id,
                          failure_code=report.failure_code or target.value)
@@ -85,6 +86,12 @@ def apply_report(session: Session, payment_public_id: str, report: StatusReport,
         log.error("money captured for an already paid bill", extra={"payment_id": payment.id})
         post_duplicate_capture(session, payment, clock=clock)
     return ReportOutcome.APPLIED
+
+
+def _bill_needs(bill: Bill, payment: Payment) -> bool:
+    # Paid by another attempt, cancelled, or requoted since this attempt started (a late success after
+    # expiry): settling would book the wrong amounts, so such money is owed back instead.
+    return bill.status == "open" and bill.amount_due == payment.amount and bill.currency == payment.currency
 
 
 def _report_matches(payment: Payment, report: StatusReport) -> bool:

@@ -2,7 +2,7 @@
 
 Design overview
 ---------------
-* A live payment older than the window (default 30 minutes) is expired by ``expire_payment``: the
+* A live payment past its ``expires_at`` (created + 30 minutes by default) is expired by ``expire_payment``: the
   provider session is cancelled first and its answer applied, so a success found then wins and a
   payment the payer completed at the last second is never lost. ``cancel_payment`` (the payer or the
   service gives up) works the same way.
@@ -25,16 +25,15 @@ from payments.confirmation import apply_report, lock_payment
 from payments.models.billing import LIVE_PAYMENT_STATUSES, Payment
 from payments.providers import get_provider
 from payments.providers.base import ProviderStatus, StatusReport
-from payments.starting import DEFAULT_EXPIRY_WINDOW, session_request
+from payments.starting import session_request
 from payments.states import PaymentStatus, transition
 
 
-def stale_payment_ids(session: Session, *, clock: Clock, window: timedelta = DEFAULT_EXPIRY_WINDOW,
-                      limit: int = 500) -> list[str]:
-    """Return public ids of live payments created more than ``window`` ago, oldest first."""
+def stale_payment_ids(session: Session, *, clock: Clock, limit: int = 500) -> list[str]:
+    """Return public ids of live payments past their expiry, oldest first."""
     query = (select(Payment.public_id).where(Payment.status.in_(LIVE_PAYMENT_STATUSES),
-                                             Payment.created_at < clock.now() - window)
-             .order_by(Payment.created_at).limit(limit))
+                                             Payment.expires_at <= clock.now())
+             .order_by(Payment.expires_at).limit(limit))
     return list(session.scalars(query))
 
 
@@ -47,14 +46,12 @@ def unknown_payment_ids(session: Session, *, clock: Clock, older_than: timedelta
     return list(session.scalars(query))
 
 
-def expire_payment(session: Session, payment_public_id: str, *, clock: Clock,
-                   window: timedelta = DEFAULT_EXPIRY_WINDOW) -> str:
-    """Expire a live payment older than ``window`` after asking its provider; return its status."""
+def expire_payment(session: Session, payment_public_id: str, *, clock: Clock) -> str:
+    """Expire a live payment past its expiry after asking its provider; return its status."""
     payment = session.scalars(select(Payment).where(Payment.public_id == payment_public_id)).one()
-    if payment.status not in LIVE_PAYMENT_STATUSES or payment.created_at >= clock.now() - window:
+    if payment.status not in LIVE_PAYMENT_STATUSES or payment.expires_at > clock.now():
         return payment.status
-    return close_payment(session, payment_public_id, PaymentStatus.EXPIRED, cause="expiry", clock=clock,
-                         window=window)
+    return close_payment(session, payment_public_id, PaymentStatus.EXPIRED, cause="expiry", clock=clock)
 
 
 def cancel_payment(session: Session, payment_public_id: str, *, cause: str, clock: Clock) -> str:
@@ -62,13 +59,13 @@ def cancel_payment(session: Session, payment_public_id: str, *, cause: str, cloc
     return close_payment(session, payment_public_id, PaymentStatus.CANCELLED, cause=cause, clock=clock)
 
 
-def close_payment(session: Session, payment_public_id: str, target: PaymentStatus, *, cause: str, clock: Clock,
-                  window: timedelta = DEFAULT_EXPIRY_WINDOW) -> str:
+def close_payment(session: Session, payment_public_id: str, target: PaymentStatus, *, cause: str,
+                  clock: Clock) -> str:
     """Close the provider session first, apply what it says, else move to ``target``; return the status."""
     payment = session.scalars(select(Payment).where(Payment.public_id == payment_public_id)).one()
     if payment.status not in LIVE_PAYMENT_STATUSES:
         return payment.status
-    report = _cancel_at_provider(payment, window)  # outside any lock: a network call
+    report = _cancel_at_provider(payment)  # outside any lock: a network call
     if report.status not in (ProviderStatus.PENDING, ProviderStatus.CANCELLED):
         # A success found now wins; a decline or error is recorded as what it was.
         apply_report(session, payment_public_id, report, cause=cause, clock=clock)
@@ -77,11 +74,11 @@ def close_payment(session: Session, payment_public_id: str, target: PaymentStatu
     return payment.status
 
 
-def _cancel_at_provider(payment: Payment, window: timedelta) -> StatusReport:
+def _cancel_at_provider(payment: Payment) -> StatusReport:
     provider = get_provider(payment.provider)
     session_id = payment.provider_session_id
     if session_id is None:  # crashed between the provider call and recording it: find the same session again
-        request = session_request(payment, expiry_window=window)
+        request = session_request(payment)
         session_id = provider.create_session(request).session_id
     return provider.cancel_session(session_id)
 

@@ -49,7 +49,8 @@ def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, cloc
     receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
                       series=series, year=year, number=next_number(session, series, year), status="issued",
                       replaces_id=replaces.id if replaces else None, agency_code=bill.agency_code,
-                      payer_id_hash=bill.payer_id_hash, service_code=bill.service_code, fee_kind=bill.fee_kind,
+                      payer_id_hash=bill.payer_id_hash, payer_name=bill.payer_name,
+                      payer_masked_id=bill.payer_masked_id, service_code=bill.service_code, fee_kind=bill.fee_kind,
                       base_amount=bill.base_amount, amount_paid=held, currency=bill.currency,
                       subsidy_lines=list(bill.subsidy_lines), explanation=dict(bill.explanation),
                       method=payment.provider if payment else "subsidy", collected_at=bill.paid_at or clock.now(),
@@ -77,3 +78,20 @@ def issued_receipt(session: Session, bill_id: int) -> Receipt | None:
 def receipt_number(receipt: Receipt) -> str:
     """Return the receipt's printed reference: series, two digits of the year, 7-digit number."""
     return f"{receipt.series}{receipt.year % 100:02d}-{receipt.number:07d}"
+
+
+def receipt_document(receipt: Receipt) -> dict[str, object]:
+    """Return the receipt as the canonical JSON document that the web layer signs (JWS) and renders.
+
+    Only what the printed receipt shows: the payer by name and masked ID, never the ID hash.
+    """
+    return {
+        "receipt_id": receipt.public_id, "number": receipt_number(receipt), "series": receipt.series,
+        "year": receipt.year, "sequence": receipt.number, "status": receipt.status,
+        "collector": receipt.agency_code, "payer": {"name": receipt.payer_name, "id": receipt.payer_masked_id},
+        "service": receipt.service_code, "fee_kind": receipt.fee_kind, "currency": receipt.currency,
+        "base_amount": receipt.base_amount, "amount_paid": receipt.amount_paid,
+        "subsidies": [dict(line) for line in receipt.subsidy_lines],
+        "legal_basis": receipt.explanation, "method": receipt.method,
+        "collected_at": receipt.collected_at.isoformat(), "issued_at": receipt.issued_at.isoformat(),
+    }

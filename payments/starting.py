@@ -44,7 +44,7 @@ class PayerSession:
 
 
 def create_payment(session: Session, bill_public_id: str, *, provider_name: str, payer: PayerSession,
-                   return_url: str | None, clock: Clock) -> Payment:
+                   return_url: str | None, clock: Clock, expiry_window: timedelta = DEFAULT_EXPIRY_WINDOW) -> Payment:
     """Create a ``created`` payment for the bill's amount due; refused unless the bill can take one."""
     get_provider(provider_name)  # fail early on a name that is not configured
     bill = lock_bill(session, bill_public_id)
@@ -60,7 +60,7 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
     payment = Payment(public_id=new_public_id(), bill_id=bill.id, provider=provider_name,
                       status=PaymentStatus.CREATED.value, amount=bill.amount_due, currency=bill.currency,
                       refunded_amount=0, return_url=return_url, iss=payer.iss, sub=payer.sub, acr=payer.acr,
-                      auth_time=payer.auth_time, created_at=now, updated_at=now)
+                      auth_time=payer.auth_time, created_at=now, expires_at=now + expiry_window, updated_at=now)
     try:
         with session.begin_nested():
             session.add(payment)
@@ -70,7 +70,7 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
     return payment
 
 
-def session_request(payment: Payment, *, expiry_window: timedelta) -> SessionRequest:
+def session_request(payment: Payment) -> SessionRequest:
     """Return what to ask the provider for this payment: every field derives from the payment row.
 
     Deterministic on purpose: a retry after a crash sends the same parameters with the same idempotency
@@ -80,7 +80,7 @@ def session_request(payment: Payment, *, expiry_window: timedelta) -> SessionReq
     return SessionRequest(payment_reference=payment.public_id, amount=Money(payment.amount, payment.currency),
                           description=bill.description or f"{bill.service_code} {bill.agency_reference}",
                           return_url=payment.return_url or "", opened_at=payment.created_at,
-                          expires_at=payment.created_at + expiry_window,
+                          expires_at=payment.expires_at,
                           idempotency_key=f"payment:{payment.public_id}:create",
                           metadata={"payment_id": payment.public_id, "bill_id": payment.bill.public_id})
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core.db import Base, make_engine, make_session_factory
 from core.migrations import upgrade
@@ -121,9 +121,23 @@ def committed_db(app):
     """A session factory that really commits (for tests across processes); tables are emptied afterwards."""
     database = app.extensions["gateway.db"]
     yield database.session_factory
-    with database.engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(table.delete())
+    empty_all_tables(database.engine)
+
+
+def empty_all_tables(engine) -> None:
+    """Empty every table. Append-only tables refuse DELETE by trigger, so PostgreSQL uses TRUNCATE (which
+    row triggers do not see) and SQLite keeps what it may not delete."""
+    names = [table.name for table in reversed(Base.metadata.sorted_tables)]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.exec_driver_sql(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE")
+        return
+    for name in names:
+        try:
+            with engine.begin() as connection:
+                connection.exec_driver_sql(f"DELETE FROM {name}")
+        except DBAPIError:
+            continue  # an append-only table: its rows stay, as they would in production
 
 
 @pytest.fixture()

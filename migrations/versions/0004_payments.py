@@ -59,6 +59,8 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('public_id', sa.String(length=32), nullable=False),
     sa.Column('payer_id_hash', sa.String(length=128), nullable=False),
+    sa.Column('payer_name', sa.String(length=200), nullable=True),
+    sa.Column('payer_masked_id', sa.String(length=20), nullable=True),
     sa.Column('citizen_id', sa.BigInteger(), nullable=True),
     sa.Column('service_code', sa.String(length=50), nullable=False),
     sa.Column('quantity', sa.Integer(), nullable=False),
@@ -163,6 +165,7 @@ def upgrade() -> None:
     sa.Column('acr', sa.String(length=100), nullable=True),
     sa.Column('auth_time', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('expires_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('finished_at', core.db.UTCDateTime(timezone=True), nullable=True),
     sa.CheckConstraint("status IN ('created', 'started', 'submitted', 'unknown', 'succeeded', 'duplicate', 'declined', 'cancelled', 'expired', 'error')", name=op.f('ck_payments_status_known')),
@@ -175,7 +178,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('payments', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_payments_bill_id'), ['bill_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payments_created_at'), ['created_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payments_expires_at'), ['expires_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_payments_status'), ['status'], unique=False)
         batch_op.create_index('uq_payments_one_live_per_bill', ['bill_id'], unique=True, postgresql_where=sa.text("status IN ('created', 'started', 'submitted', 'unknown')"), sqlite_where=sa.text("status IN ('created', 'started', 'submitted', 'unknown')"))
         batch_op.create_index('uq_payments_one_success_per_bill', ['bill_id'], unique=True, postgresql_where=sa.text("status = 'succeeded'"), sqlite_where=sa.text("status = 'succeeded'"))
@@ -229,6 +232,8 @@ def upgrade() -> None:
     sa.Column('replaces_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
     sa.Column('agency_code', sa.String(length=50), nullable=False),
     sa.Column('payer_id_hash', sa.String(length=128), nullable=False),
+    sa.Column('payer_name', sa.String(length=200), nullable=True),
+    sa.Column('payer_masked_id', sa.String(length=20), nullable=True),
     sa.Column('service_code', sa.String(length=50), nullable=False),
     sa.Column('fee_kind', sa.String(length=6), nullable=False),
     sa.Column('base_amount', sa.BigInteger(), nullable=False),
@@ -363,7 +368,7 @@ def downgrade() -> None:
         batch_op.drop_index('uq_payments_one_success_per_bill', postgresql_where=sa.text("status = 'succeeded'"), sqlite_where=sa.text("status = 'succeeded'"))
         batch_op.drop_index('uq_payments_one_live_per_bill', postgresql_where=sa.text("status IN ('created', 'started', 'submitted', 'unknown')"), sqlite_where=sa.text("status IN ('created', 'started', 'submitted', 'unknown')"))
         batch_op.drop_index(batch_op.f('ix_payments_status'))
-        batch_op.drop_index(batch_op.f('ix_payments_created_at'))
+        batch_op.drop_index(batch_op.f('ix_payments_expires_at'))
         batch_op.drop_index(batch_op.f('ix_payments_bill_id'))
 
     op.drop_table('payments')

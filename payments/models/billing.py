@@ -64,6 +64,9 @@ class Bill(Base):
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
     #: Keyed hash (HMAC) of the payer's personal ID number; the number itself is never stored here.
     payer_id_hash: Mapped[str] = mapped_column(String(128), index=True)
+    #: How the payer is named on the receipt: full name and the masked ID number (``001******789``).
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    payer_masked_id: Mapped[str | None] = mapped_column(String(20))
     #: The citizen profile, once known (no foreign key until the identity tables settle).
     citizen_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     service_code: Mapped[str] = mapped_column(String(50))
@@ -140,7 +143,10 @@ class Payment(Base):
     sub: Mapped[str | None] = mapped_column(String(255))
     acr: Mapped[str | None] = mapped_column(String(100))
     auth_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: When an unfinished attempt is expired (created_at + the configured window); the provider's
+    #: session is asked to end then too.
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -50,6 +50,8 @@ class Receipt(Base):
     #: The collecting agency, the payer (keyed hash), the service and the fee's legal nature.
     agency_code: Mapped[str] = mapped_column(String(50))
     payer_id_hash: Mapped[str] = mapped_column(String(128))
+    payer_name: Mapped[str | None] = mapped_column(String(200))
+    payer_masked_id: Mapped[str | None] = mapped_column(String(20))
     service_code: Mapped[str] = mapped_column(String(50))
     fee_kind: Mapped[str] = mapped_column(String(6))
     base_amount: Mapped[int] = mapped_column(BigInteger)

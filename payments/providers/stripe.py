@@ -48,6 +48,8 @@ TOLERANCE_SECONDS = 300
 #: Stripe refuses a Checkout Session that expires sooner than 30 minutes after it is created; this
 #: leaves 5 minutes between our payment's creation and the call to Stripe.
 STRIPE_MIN_LIFETIME = timedelta(minutes=35)
+#: Stripe takes at most eight digits per charge, even in zero-decimal currencies (about 99.99 million đ).
+MAX_AMOUNT = 99_999_999
 _SESSION_EVENTS = {
     "checkout.session.completed": None,
     "checkout.session.async_payment_succeeded": ProviderStatus.SUCCEEDED,
@@ -74,6 +76,8 @@ class StripeProvider(PaymentProvider):
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
         """Create a Checkout Session (or get the same one back for a repeated idempotency key)."""
+        if request.amount.amount > MAX_AMOUNT:
+            raise ProviderError(f"Stripe takes at most {MAX_AMOUNT} per payment", code="amount_above_provider_maximum")
         expires_at = max(request.expires_at, request.opened_at + STRIPE_MIN_LIFETIME)
         metadata = {"payment_id": request.payment_reference, **request.metadata}
         params = {

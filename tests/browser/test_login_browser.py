@@ -49,9 +49,11 @@ def test_level_two_citizen_logs_in_sees_their_name_and_logs_out(login_server, pa
     page.get_by_role("button", name="Tôi đồng ý và tiếp tục").click()
     page.wait_for_load_state()
     assert page.get_by_text("Đang đăng nhập: Nguyễn Văn An").is_visible()
+    header = page.get_by_role("navigation", name="Tài khoản của bạn")
+    assert header.get_by_role("link", name="Nguyễn Văn An").is_visible()  # the site header says who is in
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     screenshot(page, "identity-profile-360px")
-    page.get_by_role("button", name="Đăng xuất").click()
+    page.get_by_role("main").get_by_role("button", name="Đăng xuất").click()
     page.wait_for_url(login_server + "/auth/logged-out*")
     assert page.get_by_role("heading", level=1).inner_text() == "Bạn đã đăng xuất"
     page.goto(login_server + "/account/")

@@ -112,3 +112,13 @@ def test_serve_runs_gunicorn_whose_every_log_line_is_json(tmp_path):
     assert lines[0] == f"serving on http://127.0.0.1:{port}"
     records = [json.loads(line) for line in lines[1:]]  # every later line parses as JSON
     assert any(r["logger"] == "gateway.access" and r["path"] == "/healthz" for r in records)
+
+
+def test_serve_stops_with_one_line_when_the_app_cannot_be_built(tmp_path):
+    env = {"GATEWAY_DATABASE_URL": f"sqlite:///{tmp_path / 'gw.db'}", "GATEWAY_INSTANCE_PATH": str(tmp_path),
+           "GATEWAY_OIDC_ISSUER": "https://vneid.example.gov.vn"}  # a real provider but no client secret or key
+    assert _gateway("migrate", **env).returncode == 0
+    result = _gateway("serve", "--bind", "127.0.0.1:1", **env)
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "GATEWAY_OIDC" in lines[0] and "Traceback" not in result.stderr

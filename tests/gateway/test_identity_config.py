@@ -67,3 +67,18 @@ def test_without_any_provider_login_fails_closed(tmp_path, database_url):
     assert client.get("/auth/staff/login").status_code == 503
     assert client.get("/dev-idp/jwks").status_code == 404
     app.extensions["gateway.db"].engine.dispose()
+
+
+def test_a_real_provider_without_credentials_stops_the_app_with_one_clear_line(tmp_path, database_url):
+    with pytest.raises(SettingsError) as caught:
+        create_app(make_test_settings(tmp_path, database_url, oidc_issuer="https://sso.example.gov.vn"))
+    assert caught.value.variable == "GATEWAY_OIDC_CLIENT_SECRET"
+
+
+def test_an_unreadable_client_key_stops_the_app_with_one_clear_line(tmp_path, database_url):
+    key_file = tmp_path / "not-a-key.json"
+    key_file.write_text('{"kty": "oct", "k": "c2VjcmV0"}')
+    with pytest.raises(SettingsError) as caught:
+        create_app(make_test_settings(tmp_path, database_url, oidc_issuer="https://sso.example.gov.vn",
+                                      oidc_client_key_file=str(key_file)))
+    assert caught.value.variable == "GATEWAY_OIDC_CLIENT_KEY_FILE"

@@ -141,3 +141,20 @@ def test_login_evidence_gives_payments_iss_sub_acr_and_auth_time(app, client, db
     assert evidence["acr"] == "urn:vn:vneid:loa:2" and evidence["eid_level"] == 2 and evidence["auth_time"]
     with app.test_request_context("/"):
         assert login_evidence() is None
+
+
+def test_the_account_nav_shows_who_is_logged_in(app, client, db):
+    from flask import render_template
+
+    with app.test_request_context("/"):
+        assert "/auth/login" in render_template("auth/_account_nav.html")
+    login(client, HN_LEVEL2)
+    cookie = client.get_cookie("gw_sid").value
+    with app.test_request_context("/", headers={"Cookie": f"gw_sid={cookie}"}):
+        nav = render_template("auth/_account_nav.html")
+    assert "Nguyễn Văn An" in nav and "/auth/logout" in nav
+
+
+def test_api_callers_without_a_session_get_401_json_not_a_redirect(client, db):
+    response = client.get("/account/data.json", headers={"Accept": "application/json"})
+    assert response.status_code == 401 and response.get_json()["code"] == "unauthenticated"

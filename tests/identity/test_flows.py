@@ -71,3 +71,13 @@ def test_old_flows_are_purged_after_a_day(db, clock):
     assert purge_flows(db, clock=clock) == 0
     clock.advance(days=2)
     assert purge_flows(db, clock=clock) == 1
+
+
+def test_housekeeping_purges_only_what_expired(db, clock):
+    from identity.housekeeping import purge_expired
+
+    start_flow(db, REQUEST, BROWSER, clock=clock)
+    assert purge_expired(db, clock=clock)["login_flows"] == 0
+    clock.advance(days=2)
+    purged = purge_expired(db, clock=clock)
+    assert purged["login_flows"] == 1 and set(purged) >= {"devidp_codes", "web_sessions", "used_logout_tokens"}

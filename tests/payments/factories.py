@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import replace
-from datetime import timedelta
 
 from core.money import vnd
 from payments.bills import NewBill, Quote, SubsidyLine, create_bill
@@ -48,5 +47,5 @@ def make_payment(session, clock, bill=None, *, provider="sandbox", **bill_overri
 def open_sandbox_payment(session, clock, sandbox, bill=None, **bill_overrides):
     """Create a payment and open its sandbox session, as ``payments.checkout`` does; return it submitted."""
     payment = make_payment(session, clock, bill, **bill_overrides)
-    opened = sandbox.create_session(session_request(payment, expiry_window=timedelta(minutes=30)))
+    opened = sandbox.create_session(session_request(payment))
     return record_provider_session(session, payment.public_id, opened, clock=clock)

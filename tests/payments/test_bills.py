@@ -6,8 +6,9 @@ import pytest
 
 from core.errors import Conflict
 from core.money import vnd
-from payments.bills import Quote, SubsidyLine, bills_for_payer, cancel_bill, get_bill, requote_bill
+from payments.bills import Quote, SubsidyLine, cancel_bill, get_bill, requote_bill
 from payments.errors import BillNotFound, BillNotPayable, InvalidBill, PaymentInProgress
+from payments.queries import bill_history
 from tests.payments.factories import HANOI_PROGRAMME, judicial_record_quote, make_bill, make_payment, new_bill
 
 
@@ -76,7 +77,7 @@ def test_a_payer_sees_their_own_bills_newest_first(db, clock):
     clock.advance(days=1)
     newer = make_bill(db, clock, payer_id_hash="p-1")
     make_bill(db, clock, payer_id_hash="p-2")
-    assert [b.id for b in bills_for_payer(db, "p-1")] == [newer.id, older.id]
+    assert [b.id for b in bill_history(db, "p-1")] == [newer.id, older.id]
 
 
 def test_an_unknown_bill_is_not_found(db):

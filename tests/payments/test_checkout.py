@@ -14,6 +14,7 @@ from payments.errors import (
     IdempotencyKeyInProgress,
     IdempotencyKeyReused,
     PaymentInProgress,
+    ProviderError,
     ProviderUnavailable,
 )
 from payments.models.billing import Payment
@@ -129,3 +130,15 @@ def test_a_hundred_concurrent_identical_requests_make_one_payment_and_one_sessio
     assert len(payments) == 1 and sandbox.sessions_opened == 1
     assert set(results) <= {payments[0].public_id, "in_progress"}
     assert _start(committing, clock, bill_id).body["payment_id"] == payments[0].public_id
+
+
+def test_a_provider_refusal_ends_the_attempt_in_error_and_is_the_stored_response(committing, clock, sandbox,
+                                                                                 bill_id, monkeypatch):
+    def refuse(_request):
+        raise ProviderError("amount above the provider's maximum")
+
+    monkeypatch.setattr(sandbox, "create_session", refuse)
+    refused = _start(committing, clock, bill_id)
+    assert refused.body["status"] == "error" and _start(committing, clock, bill_id) == refused
+    monkeypatch.undo()
+    assert _start(committing, clock, bill_id, key="k-2").body["status"] == "submitted"

@@ -6,7 +6,7 @@ import pytest
 
 from core.money import vnd
 from payments import accounts, ledger
-from payments.bills import get_bill
+from payments.bills import get_bill, requote_bill
 from payments.confirmation import ReportOutcome, apply_report
 from payments.errors import BillAlreadyPaid, BillNotPayable, PaymentInProgress
 from payments.models.billing import PaymentEvent
@@ -102,3 +102,13 @@ def test_a_free_bill_cannot_be_paid_through_a_provider(db, clock, sandbox):
     bill = make_bill(db, clock, quote=judicial_record_quote(due=0))
     with pytest.raises(BillNotPayable, match="free"):
         make_payment(db, clock, bill)
+
+
+def test_a_late_success_for_a_bill_requoted_since_is_owed_back(db, clock, sandbox):
+    first = _submitted(db, clock)
+    transition(db, first, "expired", cause="expiry", clock=clock)
+    requote_bill(db, first.bill.public_id, judicial_record_quote(due=100_000), clock=clock)
+    apply_report(db, first.public_id, _report(first, ProviderStatus.SUCCEEDED), cause="notification", clock=clock)
+    assert first.status == "duplicate" and first.bill.status == "open"
+    assert ledger.balance(db, accounts.refunds_payable().code) == vnd(-200_000)
+    assert sum(ledger.trial_balance(db).values()) == 0

@@ -16,7 +16,7 @@ from payments.errors import ProviderUnavailable
 from payments.expiry import cancel_payment, expire_payment, mark_unknown, resolve_unknown, stale_payment_ids
 from payments.notifications import check_on_return
 from payments.providers.base import ProviderStatus
-from payments.starting import session_request
+from payments.starting import PayerSession, create_payment, session_request
 from tests.payments.factories import make_payment, open_sandbox_payment
 from tests.payments.helpers import count
 
@@ -51,7 +51,7 @@ def test_a_decline_found_at_expiry_is_recorded_as_a_decline(db, clock, sandbox):
 
 def test_a_payment_that_crashed_before_recording_its_session_finds_it_again(db, clock, sandbox):
     payment = make_payment(db, clock)
-    opened = sandbox.create_session(session_request(payment, expiry_window=timedelta(minutes=30)))
+    opened = sandbox.create_session(session_request(payment))
     sandbox.pay(opened.session_id, "4242424242424242")
     clock.advance(minutes=31)
     assert expire_payment(db, payment.public_id, clock=clock) == "succeeded"
@@ -124,3 +124,14 @@ def test_money_captured_for_a_cancelled_bill_is_owed_back(db, clock, sandbox):
     apply_report(db, payment.public_id, replace(report, status=ProviderStatus.SUCCEEDED), cause="test", clock=clock)
     assert payment.status == "duplicate" and payment.bill.status == "cancelled"
     assert ledger.balance(db, accounts.refunds_payable().code) == vnd(-200_000)
+
+
+def test_the_expiry_window_is_configurable_per_payment(db, clock, sandbox):
+    bill = open_sandbox_payment(db, clock, sandbox).bill
+    cancel_payment(db, bill.payments[0].public_id, cause="payer", clock=clock)
+    quick = create_payment(db, bill.public_id, provider_name="sandbox", payer=PayerSession(), return_url=None,
+                           clock=clock, expiry_window=timedelta(minutes=10))
+    assert quick.expires_at == clock.now() + timedelta(minutes=10)
+    clock.advance(minutes=10)
+    assert stale_payment_ids(db, clock=clock) == [quick.public_id]
+    assert expire_payment(db, quick.public_id, clock=clock) == "expired"

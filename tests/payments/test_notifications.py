@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -64,7 +63,7 @@ def test_a_notification_that_overtakes_the_recording_of_its_session_still_finds_
 
 
     payment = make_payment(db, clock)  # provider session opened, but not yet recorded here
-    opened = sandbox.create_session(session_request(payment, expiry_window=timedelta(minutes=30)))
+    opened = sandbox.create_session(session_request(payment))
     sandbox.pay(opened.session_id, "4242424242424242")
     refresh_payment(db, "sandbox", opened.session_id, cause="notification", clock=clock)
     assert payment.status == "succeeded"

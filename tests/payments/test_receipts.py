@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 
 from payments.models.receipts import Receipt
-from payments.receipts import issue_receipt, issued_receipt, receipt_number
+from payments.receipts import issue_receipt, issued_receipt, receipt_document, receipt_number
 from payments.settlement import settle_free_bill
 from tests.payments.factories import HANOI_PROGRAMME, judicial_record_quote, make_bill
 from tests.payments.helpers import count
@@ -69,3 +70,14 @@ def test_a_rolled_back_settlement_gives_its_number_back(committing, clock):
         settle_free_bill(session, kept, clock=clock)
     with committing() as session:
         assert list(session.scalars(select(Receipt.number))) == [1]
+
+
+def test_the_receipt_document_shows_what_the_printed_receipt_shows(db, clock):
+    bill = make_bill(db, clock, quote=judicial_record_quote(due=0), payer_name="Trần Thị B",
+                     payer_masked_id="001******321")
+    receipt = issued_receipt(db, settle_free_bill(db, bill.public_id, clock=clock).id)
+    document = receipt_document(receipt)
+    assert document["number"] == receipt_number(receipt) and document["amount_paid"] == 0
+    assert document["payer"] == {"name": "Trần Thị B", "id": "001******321"}
+    assert document["subsidies"] == [{"programme": HANOI_PROGRAMME, "amount": 200_000}]
+    assert bill.payer_id_hash not in json.dumps(document, ensure_ascii=False)

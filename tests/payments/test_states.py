@@ -8,10 +8,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core.money import vnd
+from payments import accounts, ledger
+from payments.confirmation import apply_report
 from payments.errors import InvalidPaymentTransition
 from payments.models.billing import LIVE_PAYMENT_STATUSES, PAYMENT_STATUSES, PaymentEvent
+from payments.providers.base import ProviderStatus, StatusReport
 from payments.states import FINAL, TRANSITIONS, Outcome, PaymentStatus, classify, transition
-from tests.payments.factories import make_payment
+from tests.payments.factories import make_payment, open_sandbox_payment
 from tests.payments.helpers import count
 
 S = PaymentStatus
@@ -111,14 +115,24 @@ def test_every_arrival_order_ends_in_the_state_the_provider_reports(history, dat
     assert status == history[-1]
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+#: The provider's status for each payment status a history mentions.
+AS_REPORTED = {S.STARTED: ProviderStatus.PENDING, S.SUBMITTED: ProviderStatus.PENDING,
+               S.SUCCEEDED: ProviderStatus.SUCCEEDED, S.DECLINED: ProviderStatus.DECLINED,
+               S.CANCELLED: ProviderStatus.CANCELLED, S.EXPIRED: ProviderStatus.EXPIRED, S.ERROR: ProviderStatus.ERROR}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(history=provider_histories, data=st.data())
-def test_every_arrival_order_ends_in_the_provider_state_in_the_database(db, clock, sandbox, history, data):
+def test_every_arrival_order_of_reports_ends_in_the_provider_state_and_posts_once(db, clock, sandbox, history, data):
     arrival = data.draw(st.permutations(history))
     with db.begin_nested() as savepoint:
-        payment = make_payment(db, clock)
+        payment = open_sandbox_payment(db, clock, sandbox)
         for reported in arrival:
-            transition(db, payment, reported, cause="notification", clock=clock)
+            report = StatusReport(payment.provider_session_id, AS_REPORTED[reported], payment.public_id,
+                                  vnd(payment.amount))
+            apply_report(db, payment.public_id, report, cause="notification", clock=clock)
         db.refresh(payment)
         assert payment.status == history[-1].value
+        captured = vnd(200_000) if history[-1] is S.SUCCEEDED else vnd(0)
+        assert ledger.balance(db, accounts.provider_clearing("sandbox").code) == captured
         savepoint.rollback()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -74,7 +75,7 @@ def test_an_abandoned_session_expires_at_its_deadline(provider, clock):
 def test_the_same_key_with_different_parameters_is_refused(provider, clock):
     provider.create_session(_request(clock))
     with pytest.raises(ProviderError, match="different parameters"):
-        provider.create_session(_request(clock).__class__(**{**_request(clock).__dict__, "description": "other"}))
+        provider.create_session(replace(_request(clock), description="other"))
 
 
 def test_an_unknown_session_is_an_error(provider):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -63,8 +64,8 @@ def test_stripe_gets_its_thirty_minute_minimum_expiry_derived_from_the_request(p
     opened = provider.create_session(_request(wall_clock, minutes=30))
     assert opened.expires_at == wall_clock.now() + timedelta(minutes=35)
     wall_clock.advance(seconds=120)  # a retry later sends identical parameters, so Stripe replays it
-    assert provider.create_session(_request(wall_clock.__class__(wall_clock.now() - timedelta(seconds=120)),
-                                            minutes=30)).session_id == opened.session_id
+    first_clock = FixedClock(wall_clock.now() - timedelta(seconds=120))
+    assert provider.create_session(_request(first_clock, minutes=30)).session_id == opened.session_id
 
 
 def test_the_same_idempotency_key_returns_the_same_session(provider, fake, wall_clock):
@@ -96,6 +97,12 @@ def test_stripe_failures_are_typed(provider, fake, wall_clock, status, error):
     fake.fail_next.append(status)
     with pytest.raises(error):
         provider.create_session(_request(wall_clock))
+
+
+def test_an_amount_above_stripes_maximum_is_refused_before_calling_it(provider, fake, wall_clock):
+    with pytest.raises(ProviderError) as error:
+        provider.create_session(replace(_request(wall_clock), amount=vnd(100_000_000)))
+    assert error.value.code == "amount_above_provider_maximum" and fake.requests == []
 
 
 def test_an_unreachable_stripe_is_unavailable(wall_clock):
