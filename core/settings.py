@@ -174,6 +174,20 @@ def _optional_secret(name: str, raw: str) -> str:
     return raw
 
 
+def _stripe_key(name: str, raw: str) -> str:
+    value = raw.strip()
+    if value and not value.startswith(("sk_", "rk_")):
+        raise SettingsError(name, "is not a Stripe secret or restricted key (sk_… or rk_…)")
+    return value
+
+
+def _webhook_secrets(name: str, raw: str) -> tuple[str, ...]:
+    secrets_ = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if any(not part.startswith("whsec_") for part in secrets_):
+        raise SettingsError(name, "must be a comma-separated list of Stripe signing secrets (whsec_…)")
+    return secrets_
+
+
 def _instance_default(values: dict) -> str:
     return str(PROJECT_ROOT / "instance")
 
@@ -248,6 +262,18 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_PERSONAL_DATA_KEY", _optional_secret, lambda v: "",
              "Master key (32+ characters) for encrypting personal ID numbers and keying their lookup hash. "
              "Empty: derived from `GATEWAY_SECRET_KEY`; set it separately in production.", secret=True),
+    Variable("GATEWAY_SANDBOX_ENABLED", _boolean, lambda v: "false" if v["env"] == "production" else "true",
+             "Offer the sandbox payment provider (test cards, no real money). On by default except in production."),
+    Variable("GATEWAY_STRIPE_SECRET_KEY", _stripe_key, lambda v: "",
+             "Stripe secret key (`sk_…`); empty: card payments through Stripe are off.", secret=True),
+    Variable("GATEWAY_STRIPE_WEBHOOK_SECRETS", _webhook_secrets, lambda v: "",
+             "Comma-separated Stripe webhook signing secrets (`whsec_…`); several during a rotation.", secret=True),
+    Variable("GATEWAY_STRIPE_API_BASE", _optional_http_url, lambda v: "",
+             "Another address for the Stripe API (a local fake in tests); empty: Stripe's own."),
+    Variable("GATEWAY_PAYMENT_EXPIRY_MINUTES", _positive_int, lambda v: "30",
+             "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
+    Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", _positive_int, lambda v: "1000000",
+             "Refunds above this many dong need a finance approver besides the officer who asks."),
 )
 
 
@@ -283,6 +309,12 @@ class Settings:
     staff_oidc_scopes: str
     dev_idp_enabled: bool
     personal_data_key: str
+    sandbox_enabled: bool
+    stripe_secret_key: str
+    stripe_webhook_secrets: tuple[str, ...]
+    stripe_api_base: str
+    payment_expiry_minutes: int
+    refund_approval_threshold: int
 
     @property
     def production(self) -> bool:
@@ -296,7 +328,11 @@ class Settings:
 
     def secret_values(self) -> list[str]:
         """Return the values that must never appear in a log line, passwords inside URLs included."""
-        values = [getattr(self, _field_name(v)) for v in VARIABLES if v.secret]
+        values: list = []
+        for variable in VARIABLES:
+            value = getattr(self, _field_name(variable))
+            if variable.secret:
+                values += list(value) if isinstance(value, tuple) else [value]
         values += [urlsplit(url).password for url in (self.database_url, self.queue_url, self.ratelimit_storage_url)]
         return [value for value in values if value]
 
@@ -325,8 +361,18 @@ class Settings:
                 raise SettingsError(variable.name, "is required in production")
             values[_field_name(variable)] = variable.parse(variable.name, raw)
         settings = cls(**values)
+        settings.check_payments()
         settings.check_production()
         return settings
+
+    def check_payments(self) -> None:
+        """Refuse a Stripe set-up that would take payments it can never confirm."""
+        if self.stripe_secret_key and not self.stripe_webhook_secrets:
+            raise SettingsError("GATEWAY_STRIPE_WEBHOOK_SECRETS", "is required when GATEWAY_STRIPE_SECRET_KEY is set")
+        if self.stripe_secret_key and self.payment_expiry_minutes < 30:
+            raise SettingsError("GATEWAY_PAYMENT_EXPIRY_MINUTES", "must be at least 30 with Stripe (its minimum)")
+        if self.payment_expiry_minutes < 5:
+            raise SettingsError("GATEWAY_PAYMENT_EXPIRY_MINUTES", "must be at least 5")
 
     def check_production(self) -> None:
         """Refuse settings that are fine on a laptop and dangerous in production."""

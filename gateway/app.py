@@ -8,7 +8,7 @@ from flask import Flask
 
 from core.migrations import pending_migrations
 from core.settings import Settings
-from gateway import database, errors, i18n, security
+from gateway import database, errors, i18n, payments_runtime, security
 from gateway.database import commit_request_session
 from gateway.jobs import build_queue
 from gateway.logs import configure_logging
@@ -40,6 +40,7 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
         db.engine.dispose()
         raise StartupRefused("the database has pending migrations; run `python -m gateway migrate` first")
     app.extensions["gateway.queue"] = build_queue(settings, db.session_factory)
+    payments_runtime.init_app(app, settings)
     security.init_app(app, settings)
     i18n.init_app(app)
     errors.init_app(app)
@@ -59,3 +60,9 @@ def _register_blueprints(app: Flask) -> None:
 
     api.init_app(app)
     app.register_blueprint(fees.bp)
+    from admin import finance
+
+    app.register_blueprint(finance.bp)
+    from admin.policy import bp as policy_bp
+
+    app.register_blueprint(policy_bp)

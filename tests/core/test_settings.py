@@ -78,3 +78,34 @@ def test_every_variable_is_documented_in_the_readme():
     readme = (PROJECT_ROOT / "README.md").read_text(encoding="utf-8")
     missing = [v.name for v in VARIABLES if f"`{v.name}`" not in readme]
     assert not missing, f"README configuration table lacks {missing}"
+
+
+@pytest.mark.parametrize(("env", "variable"), [
+    ({"GATEWAY_STRIPE_SECRET_KEY": "sk_test_abc"}, "GATEWAY_STRIPE_WEBHOOK_SECRETS"),
+    ({"GATEWAY_STRIPE_SECRET_KEY": "pk_test_abc"}, "GATEWAY_STRIPE_SECRET_KEY"),
+    ({"GATEWAY_STRIPE_WEBHOOK_SECRETS": "whsec_a,nope"}, "GATEWAY_STRIPE_WEBHOOK_SECRETS"),
+    ({"GATEWAY_STRIPE_SECRET_KEY": "sk_test_abc", "GATEWAY_STRIPE_WEBHOOK_SECRETS": "whsec_a",
+      "GATEWAY_PAYMENT_EXPIRY_MINUTES": "10"}, "GATEWAY_PAYMENT_EXPIRY_MINUTES"),
+])
+def test_a_stripe_set_up_that_cannot_confirm_payments_is_refused(tmp_path, env, variable):
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, **env)
+    assert caught.value.variable == variable
+
+
+def test_each_webhook_secret_of_a_rotation_is_kept_out_of_logs(tmp_path):
+    settings = _settings(tmp_path, GATEWAY_STRIPE_SECRET_KEY="sk_test_abc",
+                         GATEWAY_STRIPE_WEBHOOK_SECRETS="whsec_old111, whsec_new222")
+    assert settings.stripe_webhook_secrets == ("whsec_old111", "whsec_new222")
+    assert {"whsec_old111", "whsec_new222", "sk_test_abc"} <= set(settings.secret_values())
+    assert "whsec" not in settings.display()["GATEWAY_STRIPE_WEBHOOK_SECRETS"]
+
+
+def test_the_sandbox_is_off_in_production_unless_asked_for(tmp_path):
+    assert _settings(tmp_path).sandbox_enabled is True
+    production = {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k" * 40,
+                  "GATEWAY_BASE_URL": "https://pay.hanoi.gov.vn", "GATEWAY_DATABASE_URL": "postgresql://db/gw",
+                  "GATEWAY_QUEUE_URL": "redis://cache:6379/0", "GATEWAY_OIDC_ISSUER": "https://vneid.example",
+                  "GATEWAY_OIDC_CLIENT_SECRET": "s" * 20, "GATEWAY_STAFF_OIDC_ISSUER": "https://sso.example",
+                  "GATEWAY_STAFF_OIDC_CLIENT_SECRET": "s" * 20, "GATEWAY_PERSONAL_DATA_KEY": "p" * 40}
+    assert _settings(tmp_path, **production).sandbox_enabled is False
