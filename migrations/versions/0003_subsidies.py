@@ -6,7 +6,7 @@ changing a version once it was approved, and refuse UPDATE of audit rows, on bot
 rule is a CHECK constraint.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 """
 
 from alembic import op
@@ -15,7 +15,7 @@ import core.db
 
 
 revision = "0003"
-down_revision = "0001"
+down_revision = "0002"
 branch_labels = None
 depends_on = None
 

@@ -6,7 +6,7 @@ trigger refuses every UPDATE or DELETE of ledger rows. SQLite gets triggers for 
 refusal; balance is checked in Python (``payments.ledger``) on both backends.
 
 Revision ID: 0004
-Revises: 0001
+Revises: 0003
 """
 
 from alembic import op
@@ -15,7 +15,7 @@ import core.db
 
 
 revision = "0004"
-down_revision = "0001"
+down_revision = "0003"
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """reconciliation imports
 
 Revision ID: 0005
-Revises: 0001
+Revises: 0004
 Create Date: 2026-11-29 06:24:48.314711
 """
 
@@ -11,7 +11,7 @@ import core.db
 
 
 revision = '0005'
-down_revision = '0001'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 
