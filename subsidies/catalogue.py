@@ -21,6 +21,7 @@ class Service(Base):
     __table_args__ = (
         CheckConstraint(f"kind IN {FEE_KINDS}", name="kind_known"),
         CheckConstraint(f"unit IN {UNITS}", name="unit_known"),
+        CheckConstraint("min_eid_level IN (1, 2)", name="min_eid_level_known"),
     )
 
     code: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -34,6 +35,8 @@ class Service(Base):
     kind: Mapped[str] = mapped_column(String(10))
     #: What quantity counts: request, copy, turn, hour or month.
     unit: Mapped[str] = mapped_column(String(10))
+    #: The e-ID level a citizen needs to request and pay for it online (2: issued in person, chip ID card).
+    min_eid_level: Mapped[int] = mapped_column(Integer, default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     agencies: Mapped[list[ServiceAgency]] = relationship(order_by="ServiceAgency.valid_from",
@@ -92,7 +95,8 @@ def seed_services(session: Session, services: list[dict[str, Any]], clock: Clock
         service = Service(code=entry["code"], national_procedure_code=entry.get("national_procedure_code"),
                           procedure_code_verify=bool(entry.get("procedure_code_verify", False)),
                           name_vi=entry["name"]["vi"], name_en=entry["name"]["en"], kind=entry["kind"],
-                          unit=entry["unit"], created_at=clock.now())
+                          unit=entry["unit"], min_eid_level=int(entry.get("min_eid_level", 1)),
+                          created_at=clock.now())
         service.agencies = [ServiceAgency(name=a["name"], valid_from=a["valid_from"], valid_to=a.get("valid_to"),
                                           verify=bool(a.get("verify", False))) for a in entry.get("agencies", [])]
         session.add(service)

@@ -90,9 +90,11 @@ def upgrade() -> None:
     sa.Column('name_en', sa.String(length=200), nullable=False),
     sa.Column('kind', sa.String(length=10), nullable=False),
     sa.Column('unit', sa.String(length=10), nullable=False),
+    sa.Column('min_eid_level', sa.Integer(), nullable=False, server_default='1'),
     sa.Column('created_at', core.db.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("kind IN ('fee', 'charge', 'price')", name=op.f('ck_services_kind_known')),
     sa.CheckConstraint("unit IN ('request', 'copy', 'turn', 'hour', 'month')", name=op.f('ck_services_unit_known')),
+    sa.CheckConstraint('min_eid_level IN (1, 2)', name=op.f('ck_services_min_eid_level_known')),
     sa.PrimaryKeyConstraint('code', name=op.f('pk_services'))
     )
     op.create_table('subsidy_funds',
