@@ -26,11 +26,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, Integer, String, Text, event, or_, select, update
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, event, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from core.errors import ValidationFailed
 
 log = logging.getLogger(__name__)
@@ -76,7 +76,7 @@ class OutboxJob(Base):
     __tablename__ = "outbox_jobs"
     __table_args__ = (CheckConstraint(f"status IN {STATUSES}", name="status_known"),)
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)

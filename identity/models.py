@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -19,11 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from identity.roles import ROLES
 
 #: 64-bit ids on PostgreSQL; SQLite only auto-increments a plain INTEGER primary key.
-BigId = BigInteger().with_variant(Integer, "sqlite")
 REALMS = ("citizen", "staff")
 
 

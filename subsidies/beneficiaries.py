@@ -10,11 +10,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, or_, select
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from subsidies.errors import RegistryImportInvalid
 from subsidies.vocabulary import CATEGORIES
 
@@ -50,7 +50,7 @@ class BeneficiaryRecord(Base):
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="window_ordered"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: The 12-digit personal identification number (basic personal data: show it masked).
     personal_id: Mapped[str] = mapped_column(String(12), index=True)
     category_code: Mapped[str] = mapped_column(ForeignKey("beneficiary_categories.code"))

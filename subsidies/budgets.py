@@ -13,7 +13,7 @@ from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Integer, String,
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from subsidies.errors import FundUnknown
 
 RESERVATION_STATUSES = ("held", "committed", "released")
@@ -53,7 +53,7 @@ class FundReservation(Base):
         CheckConstraint(f"status IN {RESERVATION_STATUSES}", name="status_known"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     quote_id: Mapped[str] = mapped_column(ForeignKey("quotes.id"), index=True)
     fund_code: Mapped[str] = mapped_column(ForeignKey("subsidy_funds.code"))
     amount: Mapped[int] = mapped_column(BigInteger)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, select
+from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from subsidies.errors import UnknownService
 from subsidies.vocabulary import FEE_KINDS, UNITS
 
@@ -61,7 +61,7 @@ class ServiceAgency(Base):
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="window_ordered"),
     )
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     service_code: Mapped[str] = mapped_column(ForeignKey("services.code"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     valid_from: Mapped[date] = mapped_column(Date)

@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
-    BigInteger,
     CheckConstraint,
     Date,
     ForeignKey,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from core.clock import SYSTEM_CLOCK, Clock
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime
 from subsidies.compiler import CompiledRuleSet, rule_set_hash
 from subsidies.definitions import RuleDefinition
 from subsidies.errors import NoPublishedRuleSet, RuleImmutable
@@ -35,7 +34,7 @@ from subsidies.schema import parse_rule
 from subsidies.vocabulary import LAYERS
 
 STATUSES = ("draft", "in_review", "approved", "published", "retired")
-_ID = BigInteger().with_variant(Integer, "sqlite")
+_ID = BigId
 
 
 class RuleVersion(Base):

@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
+from core.db import Base, UTCDateTime, one_of
 from payments.models.columns import ID
 
 BILL_STATUSES = ("open", "paid", "cancelled")
@@ -38,10 +38,6 @@ FEE_KINDS = ("phi", "le_phi")
 PAYMENT_STATUSES = ("created", "started", "submitted", "unknown", "succeeded", "duplicate", "declined",
                     "cancelled", "expired", "error")
 LIVE_PAYMENT_STATUSES = ("created", "started", "submitted", "unknown")
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Bill(Base):
@@ -53,8 +49,8 @@ class Bill(Base):
         CheckConstraint("quantity > 0", name="quantity_positive"),
         CheckConstraint("amount_due >= 0", name="amount_due_not_negative"),
         CheckConstraint("base_amount >= amount_due", name="base_covers_amount_due"),
-        CheckConstraint(_in("status", BILL_STATUSES), name="status_known"),
-        CheckConstraint(_in("fee_kind", FEE_KINDS), name="fee_kind_known"),
+        CheckConstraint(one_of("status", BILL_STATUSES), name="status_known"),
+        CheckConstraint(one_of("fee_kind", FEE_KINDS), name="fee_kind_known"),
         CheckConstraint("retained_basis_points BETWEEN 0 AND 10000", name="retained_share_in_range"),
         CheckConstraint("fee_kind = 'phi' OR retained_basis_points = 0", name="le_phi_retains_nothing"),
     )
@@ -111,13 +107,13 @@ class Payment(Base):
     __table_args__ = (
         UniqueConstraint("provider", "provider_session_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
-        CheckConstraint(_in("status", PAYMENT_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", PAYMENT_STATUSES), name="status_known"),
         CheckConstraint("refunded_amount >= 0 AND refunded_amount <= amount", name="refunds_within_amount"),
         Index("uq_payments_one_success_per_bill", "bill_id", unique=True,
               postgresql_where=text("status = 'succeeded'"), sqlite_where=text("status = 'succeeded'")),
         Index("uq_payments_one_live_per_bill", "bill_id", unique=True,
-              postgresql_where=text(_in("status", LIVE_PAYMENT_STATUSES)),
-              sqlite_where=text(_in("status", LIVE_PAYMENT_STATUSES))),
+              postgresql_where=text(one_of("status", LIVE_PAYMENT_STATUSES)),
+              sqlite_where=text(one_of("status", LIVE_PAYMENT_STATUSES))),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer
+from core.db import BigId
 
-#: A 64-bit surrogate key; SQLite only auto-increments a column declared exactly INTEGER.
-ID = BigInteger().with_variant(Integer, "sqlite")
+#: A 64-bit surrogate key (the kernel's ``BigId``), under the name the payments models use.
+ID = BigId

@@ -18,9 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
-
-ID = BigInteger().with_variant(Integer, "sqlite")
+from core.db import Base, BigId, UTCDateTime
 
 
 class ReportFile(Base):
@@ -28,7 +26,7 @@ class ReportFile(Base):
 
     __tablename__ = "report_files"
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: Reader that read it: camt053, mt940, vn_bank:<layout>, stripe_payout_reconciliation, vnpay …
     format: Mapped[str] = mapped_column(String(60))
     #: SHA-256 of the exact bytes: the idempotency key of an import.
@@ -50,7 +48,7 @@ class ReportStatement(Base):
     __tablename__ = "report_statements"
     __table_args__ = (UniqueConstraint("file_id", "index"),)
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"), index=True)
     #: 0-based position of the statement in its file.
     index: Mapped[int] = mapped_column(Integer)
@@ -74,7 +72,7 @@ class ReportLine(Base):
         CheckConstraint("net = amount - fee", name="net_is_amount_less_fee"),
     )
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"), index=True)
     kind: Mapped[str] = mapped_column(String(10))
     #: Statement position for bank lines; -1 for provider lines.

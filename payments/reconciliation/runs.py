@@ -25,9 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from core.db import Base, UTCDateTime
+from core.db import Base, BigId, UTCDateTime, one_of
 
-ID = BigInteger().with_variant(Integer, "sqlite")
 RUN_STATUSES = ("running", "completed", "superseded", "signed_off")
 OUTCOMES = ("matched", "suggested", "pending", "unpaid", "not_ours", "missing_at_provider", "missing_internally",
             "amount_mismatch", "duplicate_at_provider", "date_out_of_window", "status_mismatch", "bank_mismatch")
@@ -37,18 +36,14 @@ BREAK_KINDS = ("status_mismatch", "missing_at_provider", "missing_internally", "
 BREAK_STATUSES = ("open", "investigating", "resolution_proposed", "approved", "resolved", "auto_closed")
 
 
-def _in(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
-
-
 class ReconRun(Base):
     """One reconciliation of one scope over one period."""
 
     __tablename__ = "recon_runs"
-    __table_args__ = (CheckConstraint(_in("status", RUN_STATUSES), name="status_known"),
+    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status_known"),
                       CheckConstraint("period_start <= period_end", name="period_ordered"))
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     #: What is reconciled: ``provider:stripe``, ``provider:vnpay``, ``bank:<account>``.
     scope: Mapped[str] = mapped_column(String(100), index=True)
     period_start: Mapped[date] = mapped_column(Date)
@@ -75,7 +70,7 @@ class ReconItem(Base):
     __tablename__ = "recon_items"
     __table_args__ = (UniqueConstraint("run_id", "reference"),)
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"), index=True)
     #: ``payment`` (one of ours) or ``payout`` (a provider's transfer of many payments to a bank account).
     kind: Mapped[str] = mapped_column(String(10), default="payment")
@@ -98,7 +93,7 @@ class ReconConfirmation(Base):
     __tablename__ = "recon_confirmations"
     __table_args__ = (UniqueConstraint("scope", "line_key"),)
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))
     #: The bank line as banks identify it: ``reference|booking day|amount`` (stable across re-exports).
     line_key: Mapped[str] = mapped_column(String(160))
@@ -111,10 +106,10 @@ class ReconResult(Base):
     """How one item, one report line, or one pair of them was classified in a run."""
 
     __tablename__ = "recon_results"
-    __table_args__ = (CheckConstraint(_in("outcome", OUTCOMES), name="outcome_known"),
+    __table_args__ = (CheckConstraint(one_of("outcome", OUTCOMES), name="outcome_known"),
                       Index("ix_recon_results_run_id_outcome", "run_id", "outcome"))
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
     item_id: Mapped[int | None] = mapped_column(ForeignKey("recon_items.id"))
     line_id: Mapped[int | None] = mapped_column(ForeignKey("report_lines.id"))
@@ -133,13 +128,13 @@ class ReconBreak(Base):
     __tablename__ = "recon_breaks"
     __table_args__ = (
         UniqueConstraint("scope", "kind", "key"),
-        CheckConstraint(_in("kind", BREAK_KINDS), name="kind_known"),
-        CheckConstraint(_in("status", BREAK_STATUSES), name="status_known"),
+        CheckConstraint(one_of("kind", BREAK_KINDS), name="kind_known"),
+        CheckConstraint(one_of("status", BREAK_STATUSES), name="status_known"),
         # Four eyes: whoever proposed a resolution may not approve it, whatever path the write takes.
         CheckConstraint("approved_by IS NULL OR approved_by <> proposed_by", name="approver_is_not_proposer"),
     )
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     scope: Mapped[str] = mapped_column(String(100))
     kind: Mapped[str] = mapped_column(String(30))
     #: Stable identity across runs: our reference, or the provider's for lines we do not know.
@@ -166,7 +161,7 @@ class BreakEvent(Base):
 
     __tablename__ = "break_events"
 
-    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
     break_id: Mapped[int] = mapped_column(ForeignKey("recon_breaks.id"), index=True)
     from_status: Mapped[str | None] = mapped_column(String(30))
     to_status: Mapped[str] = mapped_column(String(30))
