@@ -49,20 +49,12 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
 
 
 def _register_blueprints(app: Flask) -> None:
+    from gateway import api
     from gateway.identity_runtime import register_identity_blueprints
-    from gateway.views import health, pages
+    from gateway.views import fees, health, pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     register_identity_blueprints(app)
-    from gateway import api
-    from gateway.views import fees
-
     api.init_app(app)
     app.register_blueprint(fees.bp)
-    from admin import finance
-
-    app.register_blueprint(finance.bp)
-    from admin.policy import bp as policy_bp
-
-    app.register_blueprint(policy_bp)
