@@ -7,6 +7,7 @@ when they begin, so concurrent writers (web workers, the job worker) queue inste
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -112,8 +113,30 @@ def bulk_insert(session: Session, table, rows: list[dict], *, chunk: int = 10_00
         names = ", ".join(connection.dialect.identifier_preparer.quote(c) for c in columns)
         cursor = connection.connection.driver_connection.cursor()
         with cursor.copy(f"COPY {table.name} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row([row[c] for c in columns])
+            for start in range(0, len(rows), chunk):
+                copy.write("".join(_copy_line(row, columns) for row in rows[start:start + chunk]))
         return
     for start in range(0, len(rows), chunk):
         session.execute(table.insert(), rows[start:start + chunk])
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(row: dict, columns: list[str]) -> str:
+    """One row in COPY's text format: tab-separated, backslash escapes, \\N for NULL."""
+    return "\t".join(_copy_value(row[c]) for c in columns) + "\n"
+
+
+def _copy_value(value: object) -> str:
+    if value is None:
+        return "\\N"
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, datetime):
+        return ensure_utc(value).isoformat()
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES)
+    return str(value)
