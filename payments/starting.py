@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.money import Money
-from payments.bills import live_payment, lock_bill, new_public_id
+from payments.bills import live_payment, lock_bill
+from payments.codes import new_payment_code
 from payments.confirmation import lock_payment
 from payments.errors import BillAlreadyPaid, BillNotPayable, PaymentInProgress
 from payments.models.billing import Payment
@@ -57,15 +58,11 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
     if live_payment(session, bill.id) is not None:
         raise PaymentInProgress(f"bill {bill.public_id} has a payment in progress")
     now = clock.now()
-    payment = Payment(public_id=new_public_id(), bill_id=bill.id, provider=provider_name,
+    payment = Payment(public_id=new_payment_code(), bill_id=bill.id, provider=provider_name,
                       status=PaymentStatus.CREATED.value, amount=bill.amount_due, currency=bill.currency,
                       refunded_amount=0, return_url=return_url, iss=payer.iss, sub=payer.sub, acr=payer.acr,
                       auth_time=payer.auth_time, created_at=now, expires_at=now + expiry_window, updated_at=now)
-    try:
-        with session.begin_nested():
-            session.add(payment)
-    except IntegrityError:  # the partial unique index caught a race the lock did not cover (SQLite)
-        raise PaymentInProgress(f"bill {bill.public_id} has a payment in progress") from None
+    _insert_with_fresh_code(session, payment, bill.public_id)
     record_creation(session, payment, cause="payer", clock=clock)
     return payment
 
@@ -83,6 +80,20 @@ def session_request(payment: Payment) -> SessionRequest:
                           expires_at=payment.expires_at,
                           idempotency_key=f"payment:{payment.public_id}:create",
                           metadata={"payment_id": payment.public_id, "bill_id": payment.bill.public_id})
+
+
+def _insert_with_fresh_code(session: Session, payment: Payment, bill_public_id: str) -> None:
+    """Insert ``payment``; draw another code in the rare case its 50 random bits were already taken."""
+    for _ in range(5):
+        try:
+            with session.begin_nested():
+                session.add(payment)
+            return
+        except IntegrityError as exc:
+            if "public_id" not in str(exc.orig):  # the partial unique index caught a race the lock did not cover
+                raise PaymentInProgress(f"bill {bill_public_id} has a payment in progress") from None
+            payment.public_id = new_payment_code()
+    raise RuntimeError("could not draw an unused payment code")
 
 
 def record_provider_session(session: Session, payment_public_id: str, opened: ProviderSession, *,

@@ -12,7 +12,7 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 from payments.reconciliation.parsed import (
     Balance,
     ImportRejected,

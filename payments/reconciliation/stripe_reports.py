@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 from payments.reconciliation.parsed import ImportRejected, ParsedFile, ProviderLine, minor, sha256_of
 from payments.reconciliation.tabular import rows_of
 

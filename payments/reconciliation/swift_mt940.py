@@ -14,7 +14,7 @@ from datetime import date
 
 import mt940
 
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 from payments.reconciliation.parsed import (
     Balance,
     ImportRejected,

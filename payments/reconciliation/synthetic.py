@@ -12,9 +12,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from payments.codes import ALPHABET
 from payments.reconciliation.matching import ExpectedItem
 
-ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 KINDS = ("missing_at_provider", "missing_internally", "amount_mismatch", "duplicate_at_provider",
          "date_out_of_window", "status_mismatch")
 STRIPE_HEADER = ["balance_transaction_id", "created_utc", "available_on_utc", "currency", "gross", "fee", "net",

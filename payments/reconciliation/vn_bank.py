@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 from payments.reconciliation.parsed import Balance, ImportRejected, ParsedFile, Statement, StatementLine, sha256_of
 from payments.reconciliation.tabular import Row, normalise_header, rows_of
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from core.clock import VIETNAM
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 from payments.reconciliation.parsed import ImportRejected, ParsedFile, ProviderLine, sha256_of
 from payments.reconciliation.tabular import normalise_header, rows_of
 

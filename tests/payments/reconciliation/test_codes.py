@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payments.reconciliation.codes import extract_payment_code
+from payments.codes import extract_payment_code
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
@@ -23,3 +23,11 @@ def test_payment_codes_are_found_in_bank_free_text(text, code):
 def test_a_code_surrounded_by_spaces_is_always_found(body, before, after):
     code = "GW" + body
     assert extract_payment_code(f"{before} {code} {after}") in (code, extract_payment_code(before))
+
+
+def test_a_new_payment_code_is_one_the_extractor_finds():
+    from payments.codes import new_payment_code
+
+    codes = {new_payment_code() for _ in range(200)}
+    assert len(codes) == 200
+    assert all(extract_payment_code(f"CT tu NGUYEN VAN A {code} phi LLTP") == code for code in codes)
