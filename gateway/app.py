@@ -58,3 +58,8 @@ def _register_blueprints(app: Flask) -> None:
     register_identity_blueprints(app)
     api.init_app(app)
     app.register_blueprint(fees.bp)
+    from admin import finance
+    from admin.policy import bp as policy_bp
+
+    app.register_blueprint(finance.bp)
+    app.register_blueprint(policy_bp)

@@ -12,6 +12,7 @@ MODEL_MODULES = (
     "identity.models", "identity.devidp.models",
     "subsidies.catalogue", "subsidies.rule_store", "subsidies.budgets", "subsidies.quotes", "subsidies.beneficiaries",
     "payments.models", "payments.reconciliation.models", "payments.reconciliation.runs",
+    "payments.reconciliation.requests",
 )
 for module in MODEL_MODULES:
     import_module(module)

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from subsidies.compiler import CompiledRuleSet
@@ -119,6 +119,12 @@ def past_quotes(session: Session, start: date, end: date, batch: int = 5_000) ->
                         for entry in layer["entries"] if entry["applied"]}
         yield PastCase(ref=quote.id, citizen=quote.citizen_ref or quote.id, request=request_from_stored(quote.request),
                        amount_due=quote.amount_due, rule_amounts=rule_amounts)
+
+
+def count_past_quotes(session: Session, start: date, end: date) -> int:
+    """How many stored quotes were decided between ``start`` and ``end`` (inclusive): the size of a dry run."""
+    return session.scalar(select(func.count()).select_from(Quote)
+                          .where(Quote.decision_day >= start, Quote.decision_day <= end)) or 0
 
 
 def simulate(session: Session, candidate: CompiledRuleSet, start: date, end: date,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from identity.devidp.seed import seed_demo_staff
 from identity.models import StaffAccount
-from identity.roles import FINANCE_OFFICER, ROLES, SYSTEM_ADMIN
+from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER, POLICY_APPROVER, POLICY_EDITOR, ROLES, SYSTEM_ADMIN
 from tests.gateway.oidc_support import HN_LEVEL1, HN_LEVEL2, local, login, staff_login
 
 PUBLIC = ("public",)
@@ -66,6 +66,47 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("api_quotes.create_quote_preview", "POST"): ("/api/v1/quotes", PUBLIC, 0),
     ("fees.index", "GET"): ("/fees", PUBLIC, 200),
     ("fees.calculator", "GET"): ("/fees/calculator", PUBLIC, 0),
+    # policy: the rules back office (editors draft, approvers decide, both read); ids that do not exist give 404.
+    ("policy.index", "GET"): ("/admin/policy/", staff(POLICY_EDITOR, POLICY_APPROVER), 200),
+    ("policy.rule_history", "GET"): ("/admin/policy/rules/NO-RULE", staff(POLICY_EDITOR, POLICY_APPROVER), 404),
+    ("policy.rule_diff", "GET"): ("/admin/policy/rules/NO-RULE/diff?a=1&b=2", staff(POLICY_EDITOR, POLICY_APPROVER),
+                                  404),
+    ("policy.version", "GET"): ("/admin/policy/versions/999999", staff(POLICY_EDITOR, POLICY_APPROVER), 404),
+    ("policy.export", "GET"): ("/admin/policy/export.yaml", staff(POLICY_EDITOR, POLICY_APPROVER), 200),
+    ("policy.simulate", "POST"): ("/admin/policy/versions/999999/simulate", staff(POLICY_EDITOR, POLICY_APPROVER),
+                                  422),
+    ("policy.new_draft", "GET"): ("/admin/policy/drafts/new", staff(POLICY_EDITOR), 200),
+    ("policy.create_draft", "POST"): ("/admin/policy/drafts/new", staff(POLICY_EDITOR), 422),
+    ("policy.edit_draft", "GET"): ("/admin/policy/versions/999999/edit", staff(POLICY_EDITOR), 404),
+    ("policy.update_draft", "POST"): ("/admin/policy/versions/999999/edit", staff(POLICY_EDITOR), 404),
+    ("policy.submit", "POST"): ("/admin/policy/versions/999999/submit", staff(POLICY_EDITOR), 404),
+    ("policy.import_form", "GET"): ("/admin/policy/import", staff(POLICY_EDITOR), 200),
+    ("policy.import_file", "POST"): ("/admin/policy/import", staff(POLICY_EDITOR), 422),
+    ("policy.send_back", "POST"): ("/admin/policy/versions/999999/send-back", staff(POLICY_APPROVER), 422),
+    ("policy.approve", "POST"): ("/admin/policy/versions/999999/approve", staff(POLICY_APPROVER), 404),
+    ("policy.publish", "POST"): ("/admin/policy/versions/999999/publish", staff(POLICY_APPROVER), 404),
+    ("policy.retire", "POST"): ("/admin/policy/versions/999999/retire", staff(POLICY_APPROVER), 422),
+    # finance: officers and approvers use the pages; sign-off and approving a break are the approver's alone.
+    # Ids that do not exist give 404; forms posted empty are refused with 422.
+    ("finance.dashboard", "GET"): ("/admin/finance/", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.imports", "GET"): ("/admin/finance/imports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.upload", "POST"): ("/admin/finance/imports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 422),
+    ("finance.runs", "GET"): ("/admin/finance/runs", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.start_run", "POST"): ("/admin/finance/runs", staff(FINANCE_OFFICER, FINANCE_APPROVER), 422),
+    ("finance.run_request", "GET"): ("/admin/finance/runs/requests/999999", staff(FINANCE_OFFICER, FINANCE_APPROVER),
+                                     404),
+    ("finance.run", "GET"): ("/admin/finance/runs/999999", staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.confirm_suggestion", "POST"): ("/admin/finance/runs/999999/suggestions/999999/confirm",
+                                             staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.sign_off", "POST"): ("/admin/finance/runs/999999/sign-off", staff(FINANCE_APPROVER), 404),
+    ("finance.breaks", "GET"): ("/admin/finance/breaks", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.break_detail", "GET"): ("/admin/finance/breaks/999999", staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.move_break", "POST"): ("/admin/finance/breaks/999999/move", staff(FINANCE_OFFICER, FINANCE_APPROVER),
+                                     404),
+    ("finance.approve_break", "POST"): ("/admin/finance/breaks/999999/approve", staff(FINANCE_APPROVER), 404),
+    ("finance.reports", "GET"): ("/admin/finance/reports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.download_report", "GET"): ("/admin/finance/reports/service.csv",
+                                         staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("auth.logout", "POST"): ("/auth/logout", ("session", 302), 200),
 }
 #: Form data sent with POST routes (a CSRF token is always added).

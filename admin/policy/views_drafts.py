@@ -1,0 +1,79 @@
+"""Writing rules: a new draft (blank or copied from a version), editing a draft, sending it for review."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, url_for
+
+from admin.policy.common import EDITORS, actor_id, bp, discard_changes, editor_choices, version_or_404
+from admin.policy.rule_form import build_form, rule_data
+from core.clock import SYSTEM_CLOCK
+from gateway.auth import require_role
+from gateway.database import db_session
+from subsidies import workflow
+from subsidies.errors import RuleImmutable, RuleInvalid, UnknownService
+
+
+@bp.get("/drafts/new")
+@require_role(*EDITORS)
+def new_draft():
+    """The editor, blank or filled from version ``?from=<id>`` (a new version of that rule)."""
+    source = request.args.get("from", type=int)
+    data = version_or_404(source).definition if source else None
+    form = build_form(None, data=data, **editor_choices())
+    return _editor(form, None)
+
+
+@bp.post("/drafts/new")
+@require_role(*EDITORS)
+def create_draft():
+    """Store the form as the next draft version of its rule."""
+    form = build_form(request.form, **editor_choices())
+    if not form.validate():
+        return _editor(form, None, status=422)
+    try:
+        row = workflow.create_draft(db_session(), rule_data(form), actor_id(), SYSTEM_CLOCK)
+    except (RuleInvalid, UnknownService) as error:
+        discard_changes()
+        return _editor(form, None, error=error, status=422)
+    return redirect(url_for("policy.version", row_id=row.id), 303)
+
+
+@bp.get("/versions/<int:row_id>/edit")
+@require_role(*EDITORS)
+def edit_draft(row_id: int):
+    """The editor on an existing draft."""
+    row = version_or_404(row_id)
+    if row.status != "draft":
+        raise RuleImmutable(f"{row.rule_id}@{row.version} is {row.status}; only drafts can be edited")
+    return _editor(build_form(None, data=row.definition, **editor_choices()), row)
+
+
+@bp.post("/versions/<int:row_id>/edit")
+@require_role(*EDITORS)
+def update_draft(row_id: int):
+    """Replace the draft's content (its rule id and version stay)."""
+    row = version_or_404(row_id)
+    form = build_form(request.form, **editor_choices())
+    if not form.validate():
+        return _editor(form, row, status=422)
+    try:
+        workflow.update_draft(db_session(), row.id, rule_data(form), actor_id(), SYSTEM_CLOCK)
+    except (RuleInvalid, UnknownService) as error:
+        discard_changes()
+        return _editor(form, version_or_404(row_id), error=error, status=422)
+    return redirect(url_for("policy.version", row_id=row.id), 303)
+
+
+@bp.post("/versions/<int:row_id>/submit")
+@require_role(*EDITORS)
+def submit(row_id: int):
+    """Send a draft for review."""
+    workflow.submit(db_session(), version_or_404(row_id).id, actor_id(), SYSTEM_CLOCK)
+    return redirect(url_for("policy.version", row_id=row_id), 303)
+
+
+def _editor(form, row, *, error=None, status: int = 200):
+    """Render the editor; a refused rule names the part at fault (``conditions[1].op``)."""
+    details = (error.details or {}) if error is not None else {}
+    return render_template("admin/policy/edit.html", form=form, row=row, error=error,
+                           error_path=details.get("path"), now=SYSTEM_CLOCK.now()), status

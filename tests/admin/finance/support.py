@@ -1,0 +1,66 @@
+"""Helpers for the finance page tests: payments written straight to the tables, bank statements, forms."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import secrets
+from datetime import UTC, date, datetime, time, timedelta
+
+from core.clock import SYSTEM_CLOCK, VIETNAM
+from payments.models.billing import Bill, Payment
+
+ACCOUNT = "0011004123456"
+_serial = itertools.count(1)
+_HIDDEN = re.compile(r'<input type="hidden" name="csrf_token" value="([^"]*)"')
+
+
+def days_ago(days: int) -> date:
+    """The Vietnamese calendar day ``days`` before today."""
+    return SYSTEM_CLOCK.today_in_vietnam() - timedelta(days=days)
+
+
+def at_vietnam(day: date, hour: int, minute: int = 0) -> datetime:
+    """The instant ``hour:minute`` of ``day`` in Hà Nội, in UTC."""
+    return datetime.combine(day, time(hour, minute), tzinfo=VIETNAM).astimezone(UTC)
+
+
+def payment(db, *, amount: int, finished_at: datetime, provider: str = "stripe", service: str = "LLTP",
+            status: str = "succeeded", agency: str = "HN-STP") -> Payment:
+    """A bill and one finished payment for it, as the payments package leaves them."""
+    serial = next(_serial)
+    bill = Bill(public_id=secrets.token_hex(16), payer_id_hash=f"payer-{serial}", service_code=service, quantity=1,
+                amount_due=amount, currency="VND", base_amount=amount, subsidy_lines=[], explanation={},
+                rule_set_hash="r" * 64, quoted_at=finished_at, fee_kind="phi", retained_basis_points=0,
+                agency_code=agency, agency_reference=f"HS-FIN-{serial:06d}", description="",
+                status="paid" if status == "succeeded" else "open", created_at=finished_at, updated_at=finished_at)
+    db.add(bill)
+    db.flush()
+    made = Payment(public_id=secrets.token_hex(16), bill_id=bill.id, provider=provider, status=status, amount=amount,
+                   currency="VND", refunded_amount=0, created_at=finished_at - timedelta(minutes=2),
+                   expires_at=finished_at + timedelta(minutes=30), updated_at=finished_at, finished_at=finished_at)
+    db.add(made)
+    db.flush()
+    return made
+
+
+def statement(*movements: tuple[date, int, str], opening: int = 1_000_000) -> bytes:
+    """A Vietnamese debit/credit statement of ``(day, signed amount, text)`` with running balances."""
+    lines = [f"Số tài khoản:,{ACCOUNT}", "Loại tiền:,VND", f"Số dư đầu kỳ:,{opening}",
+             "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải"]
+    balance = opening
+    for number, (day, amount, text) in enumerate(movements, start=1):
+        balance += amount
+        debit, credit = (str(-amount), "") if amount < 0 else ("", str(amount))
+        lines.append(f"{day:%d/%m/%Y},FT{number:05d},{debit},{credit},{balance},{text}")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def csrf(client, path: str = "/admin/finance/imports") -> str:
+    """A CSRF token from a finance page's form."""
+    return _HIDDEN.search(client.get(path).get_data(as_text=True)).group(1)
+
+
+def text_of(response) -> str:
+    """The response body as text, with whitespace runs folded (templates wrap lines)."""
+    return " ".join(response.get_data(as_text=True).split())

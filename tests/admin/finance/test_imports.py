@@ -1,0 +1,51 @@
+"""Uploading reports: stored with its lines, the same file twice stored once, a bad file refused whole."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from payments.reconciliation.models import ReportFile, ReportLine
+from tests.admin.finance.support import csrf, days_ago, statement, text_of
+
+FIXTURES = Path(__file__).parents[2] / "payments" / "reconciliation" / "fixtures"
+
+
+def _upload(client, content: bytes, fmt: str = "vn_bank", name: str = "sao-ke.csv"):
+    return client.post("/admin/finance/imports", content_type="multipart/form-data",
+                       data={"csrf_token": csrf(client), "format": fmt, "report": (io.BytesIO(content), name)})
+
+
+def _count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def test_a_good_file_is_imported_and_a_second_upload_says_already_imported(officer, db):
+    content = (FIXTURES / "same-day.vn-debit-credit.csv").read_bytes()
+    first = _upload(officer, content)
+    assert first.status_code == 200
+    assert "Imported" in text_of(first) and "lines stored" in text_of(first)
+    lines = _count(db, ReportLine)
+    again = _upload(officer, content, name="renamed.csv")
+    assert again.status_code == 200 and "Already imported" in text_of(again)
+    assert _count(db, ReportFile) == 1 and _count(db, ReportLine) == lines
+    assert "sao-ke.csv" in text_of(officer.get("/admin/finance/imports"))
+
+
+def test_a_malformed_file_shows_the_row_and_reason_and_keeps_nothing(officer, db):
+    good = statement((days_ago(3), 150_000, "NOP PHI"), (days_ago(3), 20_000, "NOP PHI"))
+    broken = good.replace(b",1170000,", b",1170001,")  # the second running balance no longer adds up
+    response = _upload(officer, broken)
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "The file was refused; nothing from it was kept" in page and "Row 6:" in page
+    assert _count(db, ReportFile) == 0 and _count(db, ReportLine) == 0
+
+
+def test_the_form_asks_for_a_format_and_a_file(officer):
+    response = officer.post("/admin/finance/imports", data={"csrf_token": csrf(officer), "format": "nope"})
+    assert response.status_code == 422
+    page = text_of(response)
+    assert "Choose the format of the file." in page and "Choose the file to upload." in page

@@ -1,0 +1,163 @@
+"""The finance back office in headless Chromium: import, run, confirm, propose; approve, sign off, report.
+
+A finance officer (Ngô Thị Thu) and a finance approver (Đặng Văn Phúc) log in through the bundled
+stand-in's page. Screenshots at 360 px and desktop width go to test-artifacts/finance-*.png.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from werkzeug.serving import make_server
+
+from bench.http import free_port
+from core.db import make_engine, make_session_factory
+from core.migrations import upgrade
+from gateway import create_app
+from identity.devidp.seed import seed_demo_staff
+from tests.admin.finance.support import at_vietnam, days_ago, payment, statement
+from tests.browser.conftest import screenshot
+from tests.conftest import make_test_settings
+
+pytestmark = pytest.mark.browser
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def finance_server(tmp_path_factory):
+    """The gateway on its real address, with demo staff and a few days of payments; yields (url, app)."""
+    folder = tmp_path_factory.mktemp("finance-live")
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    with make_session_factory(engine)() as session, session.begin():
+        seed_demo_staff(session, base_url + "/dev-idp")
+        _payments(session)
+    engine.dispose()
+    app = create_app(settings)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield base_url, app
+    server.shutdown()
+    app.extensions["gateway.db"].engine.dispose()
+
+
+def _payments(session) -> None:
+    day, before = days_ago(5), days_ago(6)
+    payment(session, amount=150_000, finished_at=at_vietnam(day, 9), provider="vietqr")
+    payment(session, amount=8_000, finished_at=at_vietnam(day, 10), provider="vietqr", service="TLHT")
+    payment(session, amount=200_000, finished_at=at_vietnam(before, 11), provider="stripe")
+    payment(session, amount=100_000, finished_at=at_vietnam(before, 23, 30), provider="vnpay", service="LLTP")
+    payment(session, amount=25_000, finished_at=at_vietnam(day, 15), provider="stripe", service="PARKING")
+
+
+def log_in(page, base_url: str, path: str, name: str) -> None:
+    """Open ``path``; on the stand-in's page choose the staff member ``name``."""
+    page.goto(base_url + path)
+    page.get_by_role("button", name=name).click()
+    page.wait_for_url(re.compile(re.escape(base_url + path)))
+
+
+def fits(page) -> None:
+    """Nothing scrolls sideways at the page's width."""
+    assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
+
+
+def officer_steps(page, base_url: str, app) -> str:
+    """Import the statement, run the day, confirm the suggestion, propose a resolution; return the run URL."""
+    day = days_ago(5)
+    log_in(page, base_url, "/admin/finance/imports", "Ngô Thị Thu")
+    content = statement((day, 150_000, "NOP PHI LY LICH TU PHAP"), (day, 99_000, "CHUYEN TIEN KHONG RO NOI DUNG"))
+    page.get_by_label("Định dạng").select_option("vn_bank")
+    page.get_by_label("Tệp", exact=True).set_input_files(
+        {"name": "sao-ke.csv", "mimeType": "text/csv", "buffer": content})
+    page.get_by_role("button", name="Nhập", exact=True).click()
+    assert page.get_by_role("heading", name="Đã nhập", exact=True).is_visible()
+    fits(page)
+    screenshot(page, "finance-import-360px")
+    page.get_by_role("link", name="Lần đối soát", exact=True).click()
+    page.get_by_label("Từ ngày (dd/mm/yyyy)").fill(f"{day:%d/%m/%Y}")
+    page.get_by_label("Đến ngày (dd/mm/yyyy)").fill(f"{day:%d/%m/%Y}")
+    page.get_by_role("button", name="Bắt đầu đối soát").click()
+    assert page.get_by_text("Đang chờ tiến trình nền bắt đầu đối soát…").is_visible()
+    screenshot(page, "finance-run-waiting-360px")
+    assert app.extensions["gateway.queue"].drain() == 1  # the worker's turn
+    page.wait_for_url(re.compile(r"/admin/finance/runs/\d+$"), timeout=10_000)  # the meta refresh
+    run_url = page.url
+    page.get_by_role("button", name="Xác nhận khớp").click()
+    assert page.get_by_text("Đã xác nhận", exact=True).is_visible()
+    fits(page)
+    screenshot(page, "finance-run-360px")
+    page.get_by_role("link", name="Chênh lệch", exact=True).click()
+    page.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").click()
+    page.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Chuyển vào tài khoản tạm giữ")
+    page.get_by_role("button", name="Đề xuất cách xử lý").click()
+    assert page.get_by_text("đã đề xuất xử lý", exact=True).first.is_visible()
+    fits(page)
+    screenshot(page, "finance-break-360px")
+    return run_url
+
+
+def approver_steps(page, base_url: str, run_url: str) -> None:
+    """Approve the proposed resolution and sign the run off."""
+    log_in(page, base_url, "/admin/finance/breaks?status=resolution_proposed", "Đặng Văn Phúc")
+    page.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").click()
+    page.get_by_role("button", name="Phê duyệt cách xử lý").click()
+    assert page.locator("[data-break-status]").inner_text() == "đã phê duyệt"
+    page.goto(run_url)
+    page.get_by_role("button", name="Ký duyệt lần đối soát này").click()
+    assert page.locator("[data-run-status]").inner_text() == "đã ký duyệt"
+    screenshot(page, "finance-signed-off-360px")
+
+
+def dashboard_total(page, base_url: str, period: str) -> int:
+    """The collected total the dashboard shows for ``period`` (a query string)."""
+    page.goto(f"{base_url}/admin/finance/?{period}")
+    return int(re.sub(r"\D", "", page.locator('[data-total="amount"]').inner_text()))
+
+
+def download(page, name: str) -> bytes:
+    """Click the download link called ``name`` and return the file."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=name).click()
+    return Path(info.value.path()).read_bytes()
+
+
+def test_officer_and_approver_work_a_day_and_the_reports_match_the_dashboard(finance_server, chromium):
+    base_url, app = finance_server
+    officer = chromium.new_context(viewport={"width": 360, "height": 780}, locale="vi-VN").new_page()
+    run_url = officer_steps(officer, base_url, app)
+    approver_context = chromium.new_context(viewport={"width": 360, "height": 780}, locale="vi-VN",
+                                            accept_downloads=True)
+    approver = approver_context.new_page()
+    approver_steps(approver, base_url, run_url)
+    period = f"from={days_ago(6):%d/%m/%Y}&to={days_ago(5):%d/%m/%Y}"
+    total = dashboard_total(approver, base_url, period)
+    assert total == 483_000
+    fits(approver)
+    screenshot(approver, "finance-dashboard-360px")
+    approver.goto(f"{base_url}/admin/finance/reports?{period}")
+    xlsx = download(approver, "Tổng hợp thu theo dịch vụ (XLSX)")
+    assert list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))[-1][2] == total
+    pdf = download(approver, "Tổng hợp thu theo ngày (PDF)")
+    assert pdf.startswith(b"%PDF")
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
+        assert "483.000 ₫" in text.stdout.decode()
+    screenshot(approver, "finance-reports-360px")
+    approver.set_viewport_size(DESKTOP)
+    for path, name in ((f"/admin/finance/?{period}", "dashboard"), ("/admin/finance/breaks?status=", "breaks"),
+                       (run_url.removeprefix(base_url), "run")):
+        approver.goto(base_url + path)
+        screenshot(approver, f"finance-{name}-desktop")
+    approver_context.close()
+    officer.context.close()
