@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from bench.http import free_port
@@ -81,27 +82,27 @@ def officer_steps(page, base_url: str, app) -> str:
     page.get_by_label("Tệp", exact=True).set_input_files(
         {"name": "sao-ke.csv", "mimeType": "text/csv", "buffer": content})
     page.get_by_role("button", name="Nhập", exact=True).click()
-    assert page.get_by_role("heading", name="Đã nhập", exact=True).is_visible()
+    expect(page.get_by_role("heading", name="Đã nhập", exact=True)).to_be_visible()
     fits(page)
     screenshot(page, "finance-import-360px")
     page.get_by_role("link", name="Lần đối soát", exact=True).click()
     page.get_by_label("Từ ngày (dd/mm/yyyy)").fill(f"{day:%d/%m/%Y}")
     page.get_by_label("Đến ngày (dd/mm/yyyy)").fill(f"{day:%d/%m/%Y}")
     page.get_by_role("button", name="Bắt đầu đối soát").click()
-    assert page.get_by_text("Đang chờ tiến trình nền bắt đầu đối soát…").is_visible()
+    expect(page.get_by_text("Đang chờ tiến trình nền bắt đầu đối soát…")).to_be_visible()
     screenshot(page, "finance-run-waiting-360px")
     assert app.extensions["gateway.queue"].drain() == 1  # the worker's turn
     page.wait_for_url(re.compile(r"/admin/finance/runs/\d+$"), timeout=10_000)  # the meta refresh
     run_url = page.url
     page.get_by_role("button", name="Xác nhận khớp").click()
-    assert page.get_by_text("Đã xác nhận", exact=True).is_visible()
+    expect(page.get_by_text("Đã xác nhận", exact=True)).to_be_visible()
     fits(page)
     screenshot(page, "finance-run-360px")
     page.get_by_role("link", name="Chênh lệch", exact=True).click()
     page.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").click()
     page.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Chuyển vào tài khoản tạm giữ")
     page.get_by_role("button", name="Đề xuất cách xử lý").click()
-    assert page.get_by_text("đã đề xuất xử lý", exact=True).first.is_visible()
+    expect(page.get_by_text("đã đề xuất xử lý", exact=True).first).to_be_visible()
     fits(page)
     screenshot(page, "finance-break-360px")
     return run_url

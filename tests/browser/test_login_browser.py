@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from playwright.sync_api import expect
 from werkzeug.serving import make_server
 
 from bench.http import free_port
@@ -48,7 +49,7 @@ def test_level_two_citizen_logs_in_sees_their_name_and_logs_out(login_server, pa
     screenshot(page, "identity-consent-360px")
     page.get_by_role("button", name="Tôi đồng ý và tiếp tục").click()
     page.wait_for_load_state()
-    assert page.get_by_text("Đang đăng nhập: Nguyễn Văn An").is_visible()
+    expect(page.get_by_text("Đang đăng nhập: Nguyễn Văn An")).to_be_visible()
     header = page.get_by_role("navigation", name="Tài khoản của bạn")
     assert header.get_by_role("link", name="Nguyễn Văn An").is_visible()  # the site header says who is in
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
