@@ -188,6 +188,18 @@ def _webhook_secrets(name: str, raw: str) -> tuple[str, ...]:
     return secrets_
 
 
+#: The documented development key of the demo agency client (README, docs/api.md); never valid in production.
+DEMO_AGENCY_KEY = "gwk_demo_agency_key_for_local_development_only"
+
+
+def _demo_agency_key(name: str, raw: str) -> str:
+    # Never echo the value: it is a key.
+    value = raw.strip()
+    if value and len(value) < 24:
+        raise SettingsError(name, "must be at least 24 characters when set")
+    return value
+
+
 def _instance_default(values: dict) -> str:
     return str(PROJECT_ROOT / "instance")
 
@@ -274,6 +286,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
     Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", _positive_int, lambda v: "1000000",
              "Refunds above this many dong need a finance approver besides the officer who asks."),
+    Variable("GATEWAY_DEMO_AGENCY_KEY", _demo_agency_key, lambda v: "" if v["env"] == "production" else DEMO_AGENCY_KEY,
+             "API key of the demo agency client seeded in the embedded default (development and test only; "
+             "production refuses to start with it set).", secret=True),
 )
 
 
@@ -315,6 +330,7 @@ class Settings:
     stripe_api_base: str
     payment_expiry_minutes: int
     refund_approval_threshold: int
+    demo_agency_key: str
 
     @property
     def production(self) -> bool:
@@ -384,6 +400,8 @@ class Settings:
             raise SettingsError("GATEWAY_DATABASE_URL", "production needs PostgreSQL, not SQLite")
         if not self.queue_url.startswith(("redis://", "rediss://")):
             raise SettingsError("GATEWAY_QUEUE_URL", "production needs a Redis queue (redis://…)")
+        if self.demo_agency_key:
+            raise SettingsError("GATEWAY_DEMO_AGENCY_KEY", "must not be set in production (it is a public demo key)")
 
 
 def _field_name(variable: Variable) -> str:

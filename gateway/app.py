@@ -8,7 +8,7 @@ from flask import Flask
 
 from core.migrations import pending_migrations
 from core.settings import Settings
-from gateway import database, errors, i18n, payments_runtime, security
+from gateway import agency_runtime, database, errors, i18n, payments_runtime, security
 from gateway.database import commit_request_session
 from gateway.jobs import build_queue
 from gateway.logs import configure_logging
@@ -41,6 +41,7 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
         raise StartupRefused("the database has pending migrations; run `python -m gateway migrate` first")
     app.extensions["gateway.queue"] = build_queue(settings, db.session_factory)
     payments_runtime.init_app(app, settings)
+    agency_runtime.init_app(app, settings)
     security.init_app(app, settings)
     i18n.init_app(app)
     errors.init_app(app)
@@ -49,17 +50,35 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gateway import api
     from gateway.identity_runtime import register_identity_blueprints
-    from gateway.views import fees, health, pages
+    from gateway.views import health, pages
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     register_identity_blueprints(app)
+    from gateway import api
+    from gateway.views import fees
+
     api.init_app(app)
     app.register_blueprint(fees.bp)
     from admin import finance
-    from admin.policy import bp as policy_bp
 
     app.register_blueprint(finance.bp)
+    from admin.policy import bp as policy_bp
+
     app.register_blueprint(policy_bp)
+    from admin import api_clients as admin_api_clients
+    from gateway.views import agency_links
+
+    app.register_blueprint(admin_api_clients.bp)
+    app.register_blueprint(agency_links.bp)
+    if app.extensions["gateway.settings"].demo_agency_key:
+        from gateway.views import demo_agency
+
+        app.register_blueprint(demo_agency.bp)
+    from gateway.views import bills, receipts, sandbox_pay, webhooks
+
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(sandbox_pay.bp)
+    app.register_blueprint(bills.bp)
+    app.register_blueprint(receipts.bp)

@@ -77,6 +77,12 @@ def _derived(secret_key: str, label: str) -> str:
     return hmac.new(secret_key.encode(), label.encode(), hashlib.sha256).hexdigest()
 
 
+def personal_id_vault(settings: Settings) -> PersonalIdVault:
+    """The vault for personal ID numbers under this configuration's master key."""
+    master = settings.personal_data_key or _derived(settings.secret_key, "personal-data-key")
+    return PersonalIdVault(master.encode())
+
+
 def _credentials(prefix: str, settings: Settings, *, bundled: bool, realm: str) -> ClientCredentials:
     """Our credentials at one provider; the derived development secret only ever goes to the stand-in."""
     client_id = getattr(settings, f"{prefix}_client_id")
@@ -107,7 +113,6 @@ def init_identity(app: Flask, settings: Settings) -> IdentityRuntime:
     """Build the identity runtime; a realm with no provider (stand-in off, no issuer) fails closed."""
     bundled_issuer = settings.base_url + DEV_IDP_PATH
     acr = AcrLevels(settings.oidc_acr_level1, settings.oidc_acr_level2)
-    master = settings.personal_data_key or _derived(settings.secret_key, "personal-data-key")
     dev_idp = None
     if settings.dev_idp_enabled:
         keys = SigningKeys(settings.instance_path / "devidp_keys.json")
@@ -135,7 +140,7 @@ def init_identity(app: Flask, settings: Settings) -> IdentityRuntime:
                 token_endpoint_auth_method=credentials.method,
                 client_secret=getattr(credentials, "secret", None), jwks=_public_jwks(credentials)))
         realms[realm] = Realm(config, ProviderKeys(issuer, http), http)
-    runtime = IdentityRuntime(vault=PersonalIdVault(master.encode()), acr_levels=acr, dev_idp=dev_idp,
+    runtime = IdentityRuntime(vault=personal_id_vault(settings), acr_levels=acr, dev_idp=dev_idp,
                               claim_names=ClaimNames(personal_id=settings.oidc_claim_personal_id,
                                                      name=settings.oidc_claim_name,
                                                      birthdate=settings.oidc_claim_birthdate,

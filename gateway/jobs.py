@@ -26,7 +26,8 @@ from gateway.logs import request_id_var
 log = logging.getLogger(__name__)
 
 #: Modules whose import registers job handlers; the web process and the worker import the same list.
-JOB_MODULES: tuple[str, ...] = ("payments.jobs", "subsidies.jobs", "identity.jobs", "payments.reconciliation.jobs")
+JOB_MODULES: tuple[str, ...] = ("payments.jobs", "subsidies.jobs", "identity.jobs",
+                                "payments.reconciliation.jobs", "payments.agency_delivery")
 #: Jobs the worker stages on a schedule, as Huey crontab fields. Each time slot is staged through the
 #: outbox with a dedupe key, so several worker nodes running the scheduler stage it once between them.
 PERIODIC_JOBS: dict[str, dict[str, str]] = {
@@ -128,6 +129,9 @@ def build_queue(settings: Settings, session_factory: sessionmaker[Session], *, n
     """Create the queue for ``settings`` and send staged jobs whenever a session commits."""
     for module in JOB_MODULES:
         import_module(module)
+    from gateway.agency_runtime import configure_callbacks
+
+    configure_callbacks(settings)
     queue = JobQueue(make_huey(settings.queue_url, name), session_factory, settings.job_lease_seconds)
     outbox.install_dispatch_hook(session_factory, queue.dispatch)
     return queue

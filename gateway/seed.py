@@ -32,6 +32,26 @@ def _seed_demo_staff(session: Session) -> int:
 SEEDERS.append(("demo staff of the VNeID stand-in", _seed_demo_staff))
 
 
+def _seed_demo_bills(session: Session) -> int:
+    """Demo bills for the stand-in's demo citizens (see gateway/demo_bills.py)."""
+    from gateway.demo_bills import seed_from_settings
+
+    return seed_from_settings(session)
+
+
+SEEDERS.append(("demo bills of the stand-in's citizens", _seed_demo_bills))
+
+
+def _seed_demo_agency(session: Session) -> int:
+    """The demo agency API client whose key is GATEWAY_DEMO_AGENCY_KEY (not in production)."""
+    from gateway.agency_runtime import seed_demo_agency
+
+    return seed_demo_agency(session)
+
+
+SEEDERS.append(("demo agency API client", _seed_demo_agency))
+
+
 def seed_all(session: Session) -> dict[str, int]:
     """Run every seeder in order; return rows added by each."""
     return {label: seeder(session) for label, seeder in SEEDERS}

@@ -58,7 +58,7 @@ def _invalid_input(error: UnprocessableEntity) -> Response:
 
 def init_app(app: Flask) -> GatewayApi:
     """Configure the OpenAPI document and register every API blueprint (one Api per app)."""
-    from gateway.api import quotes
+    from gateway.api import bills, docs, quotes
 
     app.config.update(
         API_TITLE="City payment gateway API",
@@ -69,5 +69,9 @@ def init_app(app: Flask) -> GatewayApi:
     )
     api = GatewayApi(app)
     api.register_blueprint(quotes.blp, url_prefix=f"{API_PREFIX}/quotes")
+    api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
+                                                        "description": "An API client's key"})
+    api.register_blueprint(bills.blp, url_prefix=f"{API_PREFIX}/bills")
+    app.register_blueprint(docs.bp)
     app.extensions["gateway.api"] = api
     return api

@@ -20,8 +20,9 @@ from joserfc.jwk import ECKey, KeySet
 class SigningKeys:
     """A rotating set of ES256 keys in one JSON file."""
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, kid_prefix: str = "devidp"):
         self._path = path
+        self._kid_prefix = kid_prefix
         self._lock = threading.Lock()
         self._loaded_mtime: float | None = None
         self._state: dict[str, Any] = {}
@@ -46,7 +47,7 @@ class SigningKeys:
         self._state, self._loaded_mtime = state, self._path.stat().st_mtime
 
     def _add_key_locked(self) -> str:
-        kid = f"devidp-{secrets.token_hex(6)}"
+        kid = f"{self._kid_prefix}-{secrets.token_hex(6)}"
         key = ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": "ES256"}, private=True)
         state = json.loads(self._path.read_text())
         state["keys"].append(key.as_dict(private=True))

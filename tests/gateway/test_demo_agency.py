@@ -1,0 +1,42 @@
+"""The demo agency page: bill a demo citizen, see the bill's callbacks, verify them at its own receiver."""
+
+from __future__ import annotations
+
+import time
+
+from sqlalchemy import select
+
+from gateway.agency_runtime import keyring_for, seed_demo_agency
+from identity.api_clients import find_by_key, signing_secrets
+from payments.agency_callbacks import sign
+from payments.agency_models import CallbackDelivery
+from payments.models.billing import Bill
+from tests.gateway.agency_support import seed_pricing
+from tests.gateway.oidc_support import form_token
+
+
+def test_a_newcomer_bills_a_demo_citizen_and_sees_the_callback(app, client, db):
+    settings = app.extensions["gateway.settings"]
+    seed_pricing(db)
+    seed_demo_agency(db, settings)
+    db.flush()
+    token = form_token(client, "/demo/agency")
+    created = client.post("/demo/agency/bills", data={"csrf_token": token, "personal_id": "001085012345",
+                                                      "service_code": "LLTP"})
+    assert created.status_code == 302
+    page = client.get("/demo/agency").get_data(as_text=True)
+    assert "bill.created" in page and "DEMO-" in page
+    delivery = db.scalars(select(CallbackDelivery)).one()
+    demo = find_by_key(db, settings.demo_agency_key, keyring_for(settings))
+    assert demo.callback_url.endswith("/api/v1/demo-agency/callbacks")
+    secrets_ = signing_secrets(demo, keyring_for(settings), delivery.created_at)
+    body = delivery.body.encode()
+    good = client.post("/api/v1/demo-agency/callbacks", data=body,
+                       headers={"Gateway-Signature": sign(body, secrets_, int(time.time()))})
+    forged = client.post("/api/v1/demo-agency/callbacks", data=body,
+                         headers={"Gateway-Signature": sign(body, ["whsec_forged"], int(time.time()))})
+    assert (good.status_code, forged.status_code) == (204, 401)
+    bill_id = db.scalars(select(CallbackDelivery.bill_id)).one()
+    public_id = db.get(Bill, bill_id).public_id
+    paying = client.post(f"/demo/agency/bills/{public_id}/pay", data={"csrf_token": token})
+    assert paying.status_code == 302 and paying.location.startswith("/pay/")
