@@ -107,14 +107,3 @@ def _release(session: Session, quote_id: str | None, clock: Clock) -> None:
         subsidy_quotes.cancel_quote(session, quote_id, clock)
     except (QuoteNotFound, QuoteNotOpen):
         pass  # already closed (expired): nothing is reserved any more
-
-
-def commit_subsidies(session: Session, bill: Bill, *, clock: Clock) -> None:
-    """A settled bill spends what its quote reserved (the quote is closed as paid, once)."""
-    quote_id = (bill.explanation or {}).get("quote_id")
-    if bill.status != "paid" or not quote_id:
-        return
-    try:
-        subsidy_quotes.mark_paid(session, quote_id, clock)
-    except (QuoteNotFound, QuoteNotOpen):
-        pass  # closed before (a replay), or expired: nothing held any more

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
-from gateway.bill_pricing import EidFacts, commit_subsidies, facts_changed, requote_with_facts
+from gateway.bill_pricing import EidFacts, facts_changed, requote_with_facts
 from identity.models import Citizen, WebSession
 from payments import bills as bill_service
 from payments import queries
@@ -112,9 +112,7 @@ def _requote_or_keep(session: Session, bill: Bill, facts: EidFacts, *, clock: Cl
 def settle_free(session: Session, citizen: Citizen, bill_public_id: str, *, clock: Clock) -> Bill:
     """Settle the citizen's 0 đ bill without a provider (it gets its receipt); its subsidies are spent."""
     owned_bill(session, citizen, bill_public_id)
-    bill = settle_free_bill(session, bill_public_id, clock=clock)
-    commit_subsidies(session, bill, clock=clock)
-    return bill
+    return settle_free_bill(session, bill_public_id, clock=clock)  # settling spends the bill's subsidies
 
 
 def idempotency_key(bill_public_id: str, form_token: str) -> str:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from payments.models.billing import Bill
+from subsidies.budgets import FundReservation
+from subsidies.quotes import Quote
 from tests.gateway.oidc_support import HCM, HN_LEVEL1, HN_LEVEL2, login
 from tests.gateway.payments_support import hidden_fields, receipt_link, seed_bills
 
@@ -76,7 +79,13 @@ def test_a_zero_bill_settles_without_a_provider_and_shows_its_receipt(client, db
     assert "BLTT" in receipt_page and "0 ₫" in receipt_page and "11/2024/NQ-HĐND" in receipt_page
     assert "Được hỗ trợ toàn bộ, không phải nộp tiền" in receipt_page
     db.expire_all()
-    assert db.get(Bill, bills["hn"].id).status == "paid"
+    bill = db.get(Bill, bills["hn"].id)
+    assert bill.status == "paid"
+    # Settling spent what the pinned quote reserved from the city's fund.
+    quote_id = bill.explanation["quote_id"]
+    assert db.get(Quote, quote_id).status == "paid"
+    reservations = db.scalars(select(FundReservation).where(FundReservation.quote_id == quote_id)).all()
+    assert reservations and {r.status for r in reservations} == {"committed"}
 
 
 def test_history_filters_by_status_and_day(client, bills):
