@@ -37,7 +37,20 @@ def _b64(data: dict) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
 
 
-@pytest.mark.parametrize("forge", ["payload", "none", "other_type", "other_signer", "garbage", "empty"])
+def _hs256_with_our_public_key(signer) -> str:
+    """The classic algorithm-confusion forgery: HMAC keyed with our (public) verification key."""
+    import hashlib
+    import hmac
+
+    public = signer.public_jwks()["keys"][0]
+    head = _b64({"alg": "HS256", "kid": public["kid"], "typ": "receipt+jws"})
+    body = _b64({"amount": 1})
+    mac = hmac.new(json.dumps(public).encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+    return f"{head}.{body}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+@pytest.mark.parametrize("forge", ["payload", "none", "other_type", "other_signer", "garbage", "empty",
+                                   "hs256_confusion"])
 def test_forged_or_foreign_documents_are_rejected(signer, tmp_path, forge):
     token = signer.sign_document({"amount": 200000}, typ="receipt+jws")
     header, _, signature = token.split(".")
@@ -48,6 +61,7 @@ def test_forged_or_foreign_documents_are_rejected(signer, tmp_path, forge):
         "other_signer": DocumentSigner(tmp_path / "other.json").sign_document({"a": 1}, typ="receipt+jws"),
         "garbage": "not.a.token",
         "empty": "",
+        "hs256_confusion": _hs256_with_our_public_key(signer),
     }[forge]
     with pytest.raises(DocumentRejected):
         signer.verify_document(forged, typ="receipt+jws")
