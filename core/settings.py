@@ -15,20 +15,32 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from core.setting_values import (
+    DEMO_AGENCY_KEY,
+    SettingsError,
+    boolean,
+    choice,
+    claim_name,
+    database_url,
+    demo_agency_key,
+    http_url,
+    instance_path,
+    key_file,
+    optional_http_url,
+    optional_secret,
+    positive_int,
+    queue_url,
+    scopes,
+    secret_key,
+    storage_url,
+    stripe_key,
+    text,
+    webhook_secrets,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ENVIRONMENTS = ("development", "test", "production")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-class SettingsError(ValueError):
-    """A configuration value that cannot be used; the message starts with the variable's name."""
-
-    def __init__(self, variable: str, reason: str):
-        super().__init__(f"{variable}: {reason}")
-        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -40,164 +52,6 @@ class Variable:
     default: Callable[[dict], str | None]
     doc: str
     secret: bool = False
-
-
-def _choice(options: tuple[str, ...]) -> Callable[[str, str], str]:
-    def parse(name: str, raw: str) -> str:
-        value = raw.strip()
-        if value not in options:
-            raise SettingsError(name, f"{raw!r} is not one of {', '.join(options)}")
-        return value
-
-    return parse
-
-
-def _database_url(name: str, raw: str) -> str:
-    hint = "expected sqlite:///path/to/file.db or postgresql://user@host:port/dbname"
-    try:
-        url = make_url(raw.strip())
-    except ArgumentError:
-        raise SettingsError(name, f"{raw!r} is not a database URL; {hint}") from None
-    backend = url.get_backend_name()
-    if backend not in ("sqlite", "postgresql"):
-        raise SettingsError(name, f"unsupported database {backend!r}; {hint}")
-    if backend == "postgresql":
-        # Plain postgresql:// means psycopg2 to SQLAlchemy; we ship psycopg 3.
-        url = url.set(drivername="postgresql+psycopg")
-    if backend == "sqlite" and url.database and url.database != ":memory:":
-        Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-    return url.render_as_string(hide_password=False)
-
-
-def _http_url(name: str, raw: str) -> str:
-    parts = urlsplit(raw.strip())
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise SettingsError(name, f"{raw!r} is not an http(s) URL such as https://pay.example.gov.vn")
-    if parts.query or parts.fragment:
-        raise SettingsError(name, "must not carry a query string or fragment")
-    return raw.strip().rstrip("/")
-
-
-def _queue_url(name: str, raw: str) -> str:
-    value = raw.strip()
-    scheme = urlsplit(value).scheme
-    if scheme not in ("sqlite", "redis", "rediss", "memory"):
-        raise SettingsError(name, f"{raw!r} is not a queue URL; expected redis://host:6379/0 or sqlite:///path")
-    if scheme == "sqlite":
-        Path(value.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-    return value
-
-
-def _storage_url(name: str, raw: str) -> str:
-    value = raw.strip()
-    if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
-        raise SettingsError(name, f"{raw!r} is not a rate-limit storage URL; expected memory:// or redis://…")
-    return value
-
-
-def _positive_int(name: str, raw: str) -> int:
-    try:
-        value = int(raw.strip())
-    except ValueError:
-        raise SettingsError(name, f"{raw!r} is not a whole number") from None
-    if value < 0:
-        raise SettingsError(name, "must not be negative")
-    return value
-
-
-def _secret_key(name: str, raw: str) -> str:
-    # Never echo the value: it is a secret.
-    if len(raw) < 32:
-        raise SettingsError(name, "must be at least 32 characters (generate one with `openssl rand -hex 32`)")
-    return raw
-
-
-def _instance_path(name: str, raw: str) -> Path:
-    path = Path(raw).expanduser().resolve()
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise SettingsError(name, f"cannot create directory {path}: {exc.strerror}") from None
-    return path
-
-
-def _optional_http_url(name: str, raw: str) -> str:
-    """An http(s) URL kept exactly as given (issuers compare as exact strings), or empty for "not set"."""
-    value = raw.strip()
-    if not value:
-        return ""
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        raise SettingsError(name, f"{raw!r} is not an issuer URL such as https://sso.example.gov.vn/realms/citizen")
-    return value
-
-
-def _text(name: str, raw: str) -> str:
-    value = raw.strip()
-    if len(value) > 500 or any(ord(ch) < 32 for ch in value):
-        raise SettingsError(name, "must be one line of at most 500 characters")
-    return value
-
-
-def _claim_name(name: str, raw: str) -> str:
-    value = raw.strip()
-    if not value or len(value) > 100 or not value.replace("_", "").replace(".", "").replace("-", "").isalnum():
-        raise SettingsError(name, f"{raw!r} is not a claim name (letters, digits, _ . -)")
-    return value
-
-
-def _scopes(name: str, raw: str) -> str:
-    scopes = raw.split()
-    if "openid" not in scopes:
-        raise SettingsError(name, "must include the openid scope")
-    return " ".join(scopes)
-
-
-def _key_file(name: str, raw: str) -> str:
-    value = raw.strip()
-    if value and not Path(value).expanduser().is_file():
-        raise SettingsError(name, f"no such file {value!r} (expected a private JWK in JSON)")
-    return str(Path(value).expanduser()) if value else ""
-
-
-def _boolean(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value not in ("true", "false", "1", "0", "yes", "no", "on", "off"):
-        raise SettingsError(name, f"{raw!r} is not true or false")
-    return value in ("true", "1", "yes", "on")
-
-
-def _optional_secret(name: str, raw: str) -> str:
-    # Never echo the value: it is a secret.
-    if raw and len(raw) < 16:
-        raise SettingsError(name, "must be at least 16 characters when set")
-    return raw
-
-
-def _stripe_key(name: str, raw: str) -> str:
-    value = raw.strip()
-    if value and not value.startswith(("sk_", "rk_")):
-        raise SettingsError(name, "is not a Stripe secret or restricted key (sk_… or rk_…)")
-    return value
-
-
-def _webhook_secrets(name: str, raw: str) -> tuple[str, ...]:
-    secrets_ = tuple(part.strip() for part in raw.split(",") if part.strip())
-    if any(not part.startswith("whsec_") for part in secrets_):
-        raise SettingsError(name, "must be a comma-separated list of Stripe signing secrets (whsec_…)")
-    return secrets_
-
-
-#: The documented development key of the demo agency client (README, docs/api.md); never valid in production.
-DEMO_AGENCY_KEY = "gwk_demo_agency_key_for_local_development_only"
-
-
-def _demo_agency_key(name: str, raw: str) -> str:
-    # Never echo the value: it is a key.
-    value = raw.strip()
-    if value and len(value) < 24:
-        raise SettingsError(name, "must be at least 24 characters when set")
-    return value
 
 
 def _instance_default(values: dict) -> str:
@@ -216,77 +70,77 @@ def _generated_secret(values: dict) -> str | None:
 
 
 VARIABLES: tuple[Variable, ...] = (
-    Variable("GATEWAY_ENV", _choice(ENVIRONMENTS), lambda v: "development",
+    Variable("GATEWAY_ENV", choice(ENVIRONMENTS), lambda v: "development",
              "`development` (embedded default), `test` or `production` (strict checks, no demo switches)."),
-    Variable("GATEWAY_INSTANCE_PATH", _instance_path, _instance_default,
+    Variable("GATEWAY_INSTANCE_PATH", instance_path, _instance_default,
              "Folder for local state in the embedded mode: SQLite files, the generated secret key."),
-    Variable("GATEWAY_DATABASE_URL", _database_url,
+    Variable("GATEWAY_DATABASE_URL", database_url,
              lambda v: f"sqlite:///{Path(v['instance_path']) / 'gateway.db'}",
              "SQLAlchemy URL: `sqlite:///…` (embedded) or `postgresql://user@host:5432/db` (production)."),
-    Variable("GATEWAY_SECRET_KEY", _secret_key, _generated_secret,
+    Variable("GATEWAY_SECRET_KEY", secret_key, _generated_secret,
              "Signs sessions and CSRF tokens; at least 32 characters. Required in production; in development "
              "a random key is kept in `instance/secret_key`.", secret=True),
-    Variable("GATEWAY_BASE_URL", _http_url, lambda v: "http://127.0.0.1:8000",
+    Variable("GATEWAY_BASE_URL", http_url, lambda v: "http://127.0.0.1:8000",
              "Public URL of the gateway, used for redirects and links; must be https in production."),
-    Variable("GATEWAY_QUEUE_URL", _queue_url,
+    Variable("GATEWAY_QUEUE_URL", queue_url,
              lambda v: f"sqlite:///{Path(v['instance_path']) / 'queue.db'}",
              "Task queue: `redis://host:6379/0` (production) or `sqlite:///…` (embedded, no extra service)."),
-    Variable("GATEWAY_RATELIMIT_STORAGE_URL", _storage_url, lambda v: "memory://",
+    Variable("GATEWAY_RATELIMIT_STORAGE_URL", storage_url, lambda v: "memory://",
              "Where rate-limit counters live: `memory://` for one process, `redis://…` for several nodes."),
-    Variable("GATEWAY_JOB_LEASE_SECONDS", _positive_int, lambda v: "300",
+    Variable("GATEWAY_JOB_LEASE_SECONDS", positive_int, lambda v: "300",
              "How long a job may run before another worker may take it over (a crashed worker's job is retried)."),
-    Variable("GATEWAY_TRUSTED_PROXIES", _positive_int, lambda v: "0",
+    Variable("GATEWAY_TRUSTED_PROXIES", positive_int, lambda v: "0",
              "Number of reverse proxies in front of gunicorn whose X-Forwarded-* headers are trusted."),
-    Variable("GATEWAY_LOG_LEVEL", _choice(LOG_LEVELS), lambda v: "INFO", "Lowest level written to the JSON log."),
-    Variable("GATEWAY_OIDC_ISSUER", _optional_http_url, lambda v: "",
+    Variable("GATEWAY_LOG_LEVEL", choice(LOG_LEVELS), lambda v: "INFO", "Lowest level written to the JSON log."),
+    Variable("GATEWAY_OIDC_ISSUER", optional_http_url, lambda v: "",
              "Citizen e-ID (VNeID) OpenID Provider issuer, exactly as in its discovery document. Empty: the "
              "bundled VNeID stand-in at `GATEWAY_BASE_URL/dev-idp` (development and test only)."),
-    Variable("GATEWAY_OIDC_CLIENT_ID", _text, lambda v: "city-payment-gateway",
+    Variable("GATEWAY_OIDC_CLIENT_ID", text, lambda v: "city-payment-gateway",
              "Our client id at the citizen e-ID provider."),
-    Variable("GATEWAY_OIDC_CLIENT_SECRET", _optional_secret, lambda v: "",
+    Variable("GATEWAY_OIDC_CLIENT_SECRET", optional_secret, lambda v: "",
              "Client secret for `client_secret_basic` at the citizen provider (or use the key file).", secret=True),
-    Variable("GATEWAY_OIDC_CLIENT_KEY_FILE", _key_file, lambda v: "",
+    Variable("GATEWAY_OIDC_CLIENT_KEY_FILE", key_file, lambda v: "",
              "Path to our private JWK (EC P-256 or RSA) for `private_key_jwt` at the citizen provider; wins over "
              "the secret."),
-    Variable("GATEWAY_OIDC_SCOPES", _scopes, lambda v: "openid profile vneid",
+    Variable("GATEWAY_OIDC_SCOPES", scopes, lambda v: "openid profile vneid",
              "Scopes asked of the citizen provider (space-separated, must include openid)."),
-    Variable("GATEWAY_OIDC_CLAIM_PERSONAL_ID", _claim_name, lambda v: "so_dinh_danh",
+    Variable("GATEWAY_OIDC_CLAIM_PERSONAL_ID", claim_name, lambda v: "so_dinh_danh",
              "Claim carrying the 12-digit personal identification number."),
-    Variable("GATEWAY_OIDC_CLAIM_NAME", _claim_name, lambda v: "name", "Claim carrying the full name."),
-    Variable("GATEWAY_OIDC_CLAIM_BIRTHDATE", _claim_name, lambda v: "birthdate",
+    Variable("GATEWAY_OIDC_CLAIM_NAME", claim_name, lambda v: "name", "Claim carrying the full name."),
+    Variable("GATEWAY_OIDC_CLAIM_BIRTHDATE", claim_name, lambda v: "birthdate",
              "Claim carrying the date of birth (YYYY-MM-DD or YYYYMMDD)."),
-    Variable("GATEWAY_OIDC_CLAIM_RESIDENCE", _claim_name, lambda v: "ma_tinh_thuong_tru",
+    Variable("GATEWAY_OIDC_CLAIM_RESIDENCE", claim_name, lambda v: "ma_tinh_thuong_tru",
              "Claim carrying the permanent-residence province code (2 digits, QĐ 19/2025)."),
-    Variable("GATEWAY_OIDC_ACR_LEVEL1", _text, lambda v: "urn:vn:vneid:loa:1", "`acr` value of e-ID level 1."),
-    Variable("GATEWAY_OIDC_ACR_LEVEL2", _text, lambda v: "urn:vn:vneid:loa:2", "`acr` value of e-ID level 2."),
-    Variable("GATEWAY_STAFF_OIDC_ISSUER", _optional_http_url, lambda v: "",
+    Variable("GATEWAY_OIDC_ACR_LEVEL1", text, lambda v: "urn:vn:vneid:loa:1", "`acr` value of e-ID level 1."),
+    Variable("GATEWAY_OIDC_ACR_LEVEL2", text, lambda v: "urn:vn:vneid:loa:2", "`acr` value of e-ID level 2."),
+    Variable("GATEWAY_STAFF_OIDC_ISSUER", optional_http_url, lambda v: "",
              "Workforce OpenID Provider for staff logins. Empty: the bundled stand-in (development and test)."),
-    Variable("GATEWAY_STAFF_OIDC_CLIENT_ID", _text, lambda v: "city-payment-gateway-staff",
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_ID", text, lambda v: "city-payment-gateway-staff",
              "Our client id at the workforce provider."),
-    Variable("GATEWAY_STAFF_OIDC_CLIENT_SECRET", _optional_secret, lambda v: "",
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_SECRET", optional_secret, lambda v: "",
              "Client secret for `client_secret_basic` at the workforce provider.", secret=True),
-    Variable("GATEWAY_STAFF_OIDC_CLIENT_KEY_FILE", _key_file, lambda v: "",
+    Variable("GATEWAY_STAFF_OIDC_CLIENT_KEY_FILE", key_file, lambda v: "",
              "Path to our private JWK for `private_key_jwt` at the workforce provider."),
-    Variable("GATEWAY_STAFF_OIDC_SCOPES", _scopes, lambda v: "openid profile email",
+    Variable("GATEWAY_STAFF_OIDC_SCOPES", scopes, lambda v: "openid profile email",
              "Scopes asked of the workforce provider."),
-    Variable("GATEWAY_DEV_IDP_ENABLED", _boolean, lambda v: "false" if v["env"] == "production" else "true",
+    Variable("GATEWAY_DEV_IDP_ENABLED", boolean, lambda v: "false" if v["env"] == "production" else "true",
              "Serve the bundled VNeID stand-in under `/dev-idp`. On by default except in production."),
-    Variable("GATEWAY_PERSONAL_DATA_KEY", _optional_secret, lambda v: "",
+    Variable("GATEWAY_PERSONAL_DATA_KEY", optional_secret, lambda v: "",
              "Master key (32+ characters) for encrypting personal ID numbers and keying their lookup hash. "
              "Empty: derived from `GATEWAY_SECRET_KEY`; set it separately in production.", secret=True),
-    Variable("GATEWAY_SANDBOX_ENABLED", _boolean, lambda v: "false" if v["env"] == "production" else "true",
+    Variable("GATEWAY_SANDBOX_ENABLED", boolean, lambda v: "false" if v["env"] == "production" else "true",
              "Offer the sandbox payment provider (test cards, no real money). On by default except in production."),
-    Variable("GATEWAY_STRIPE_SECRET_KEY", _stripe_key, lambda v: "",
+    Variable("GATEWAY_STRIPE_SECRET_KEY", stripe_key, lambda v: "",
              "Stripe secret key (`sk_…`); empty: card payments through Stripe are off.", secret=True),
-    Variable("GATEWAY_STRIPE_WEBHOOK_SECRETS", _webhook_secrets, lambda v: "",
+    Variable("GATEWAY_STRIPE_WEBHOOK_SECRETS", webhook_secrets, lambda v: "",
              "Comma-separated Stripe webhook signing secrets (`whsec_…`); several during a rotation.", secret=True),
-    Variable("GATEWAY_STRIPE_API_BASE", _optional_http_url, lambda v: "",
+    Variable("GATEWAY_STRIPE_API_BASE", optional_http_url, lambda v: "",
              "Another address for the Stripe API (a local fake in tests); empty: Stripe's own."),
-    Variable("GATEWAY_PAYMENT_EXPIRY_MINUTES", _positive_int, lambda v: "30",
+    Variable("GATEWAY_PAYMENT_EXPIRY_MINUTES", positive_int, lambda v: "30",
              "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
-    Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", _positive_int, lambda v: "1000000",
+    Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", positive_int, lambda v: "1000000",
              "Refunds above this many dong need a finance approver besides the officer who asks."),
-    Variable("GATEWAY_DEMO_AGENCY_KEY", _demo_agency_key, lambda v: "" if v["env"] == "production" else DEMO_AGENCY_KEY,
+    Variable("GATEWAY_DEMO_AGENCY_KEY", demo_agency_key, lambda v: "" if v["env"] == "production" else DEMO_AGENCY_KEY,
              "API key of the demo agency client seeded in the embedded default (development and test only; "
              "production refuses to start with it set).", secret=True),
 )
