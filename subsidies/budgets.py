@@ -116,6 +116,11 @@ def close_reservations(session: Session, quote_id: str, outcome: str, clock: Clo
     return closed
 
 
+def list_funds(session: Session) -> list[Fund]:
+    """Every fund, newest year first, then by code."""
+    return list(session.scalars(select(Fund).order_by(Fund.year.desc(), Fund.code)))
+
+
 def get_fund(session: Session, code: str) -> Fund:
     """Return the fund or raise ``FundUnknown``."""
     fund = session.get(Fund, code)

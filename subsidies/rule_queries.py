@@ -42,6 +42,17 @@ def history(session: Session, rule_id: str) -> list[tuple[RuleVersion, list[Rule
     return [(row, events[row.id]) for row in versions]
 
 
+def rules_by_fund(session: Session) -> dict[str, list[str]]:
+    """For each fund, the published versions (``RULE@version``) whose subsidy draws on it."""
+    found: dict[str, list[str]] = {}
+    for row in session.scalars(select(RuleVersion).where(RuleVersion.status == "published")
+                               .order_by(RuleVersion.rule_id, RuleVersion.version)):
+        fund = row.definition.get("budget_fund")
+        if fund:
+            found.setdefault(fund, []).append(f"{row.rule_id}@{row.version}")
+    return found
+
+
 def diff_versions(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
     """Field-by-field differences between two definitions (``RuleVersion.definition``), for a side-by-side view."""
     flat_before, flat_after = _flatten(before), _flatten(after)

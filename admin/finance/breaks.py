@@ -14,6 +14,7 @@ from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation import breaks as register
 from payments.reconciliation import workbench
+from payments.reconciliation.matching import MatchingPolicy
 from payments.reconciliation.runs import BREAK_KINDS, BREAK_STATUSES
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
@@ -25,26 +26,30 @@ REFUSAL_STATUS = {"approver_is_proposer": 403, "invalid_transition": 409}
 @bp.get("/breaks")
 @require_role(*FINANCE)
 def breaks():
-    """Live breaks (or those of a chosen status), filtered by kind, scope and age, most urgent first."""
+    """Live breaks (or those of a chosen status), filtered by kind, scope, age and escalation, most urgent first."""
     session, today = db_session(), SYSTEM_CLOCK.today_in_vietnam()
-    chosen = {name: request.args.get(name) or None for name in ("status", "kind", "scope", "age")}
+    chosen = {name: request.args.get(name) or None for name in ("status", "kind", "scope", "age", "escalated")}
     if chosen["status"] not in BREAK_STATUSES:
         chosen["status"] = None
     rows = workbench.list_breaks(session, today=today, status=chosen["status"],
                                  kind=chosen["kind"] if chosen["kind"] in BREAK_KINDS else None,
-                                 scope=chosen["scope"], bucket=chosen["age"])
+                                 scope=chosen["scope"], bucket=chosen["age"], escalated_only=chosen["escalated"] == "1")
     return render_template("admin/finance/breaks.html", rows=rows, chosen=chosen, kinds=BREAK_KINDS,
                            statuses=BREAK_STATUSES, buckets=tuple(workbench.AGE_BUCKETS),
-                           ageing=workbench.ageing(session, today=today))
+                           ageing=workbench.ageing(session, today=today),
+                           escalated=workbench.escalated_count(session, today=today))
 
 
 def _break_page(break_id: int, status: int = 200, error: str | None = None, note: str = ""):
     session = db_session()
     found, events = workbench.get_break(session, break_id)
-    age = (SYSTEM_CLOCK.today_in_vietnam() - found.day).days
+    today = SYSTEM_CLOCK.today_in_vietnam()
+    age, lag = (today - found.day).days, MatchingPolicy().settlement_lag_days
     names = staff_names(session, [found.proposed_by, found.approved_by, *(e.actor for e in events)])
     return render_template("admin/finance/break.html", item=found, events=events, names=names, error=error,
-                           age=age, bucket=workbench.age_bucket(age), approver=is_approver(), note=note), status
+                           age=age, bucket=workbench.age_bucket(age), approver=is_approver(), note=note,
+                           escalated=register.is_escalated(found.status, found.day, today, lag),
+                           escalates_on=register.escalates_on(found.day, lag)), status
 
 
 @bp.get("/breaks/<int:break_id>")

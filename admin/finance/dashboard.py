@@ -1,4 +1,5 @@
-"""The finance dashboard: collections by day, service, channel and agency, and open breaks by age, as charts."""
+"""The finance dashboard: collections by day, service, channel and agency, subsidy cost per programme, and open
+breaks by age, as charts."""
 
 from __future__ import annotations
 
@@ -16,21 +17,27 @@ from gateway.i18n import money
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation.workbench import ageing
 from payments.reporting.collections import Collections, collections
+from payments.reporting.subsidies import SubsidyCosts, subsidy_costs
 
 AGE_LABELS = {"0-2": _l("0–2 days"), "3-7": _l("3–7 days"), "8-30": _l("8–30 days"), "31+": _l("over 30 days")}
 
 
 def _money_items(data: Collections, cut: str, label=str) -> list[tuple[str, int, str]]:
-    return [(label(b.key), b.amount, money(Money(b.amount, "VND"))) for b in data.by[cut]]
+    return [(label(b.key), b.amount, _vnd(b.amount)) for b in data.by[cut]]
 
 
-def build_charts(data: Collections, ages: dict[str, int]) -> dict[str, charts.Chart]:
-    """The dashboard's charts from the period's collections and the ageing of open breaks."""
+def _vnd(amount: int) -> str:
+    return money(Money(amount, "VND"))
+
+
+def build_charts(data: Collections, ages: dict[str, int], subsidies: SubsidyCosts) -> dict[str, charts.Chart]:
+    """The dashboard's charts from the period's collections, its subsidy cost and the ageing of open breaks."""
     return {
         "day": charts.column_chart(_money_items(data, "day", lambda d: d.strftime("%d/%m"))),
         "service": charts.bar_chart(_money_items(data, "service")),
         "provider": charts.bar_chart(_money_items(data, "provider")),
         "agency": charts.bar_chart(_money_items(data, "agency")),
+        "programme": charts.bar_chart([(c.programme, c.amount, _vnd(c.amount)) for c in subsidies.by_programme]),
         "age": charts.bar_chart([(str(AGE_LABELS[name]), count, str(count)) for name, count in ages.items()]),
     }
 
@@ -38,11 +45,13 @@ def build_charts(data: Collections, ages: dict[str, int]) -> dict[str, charts.Ch
 @bp.get("/")
 @require_role(FINANCE_OFFICER, FINANCE_APPROVER)
 def dashboard():
-    """Collections of the chosen period (the last seven days by default) and the open breaks by age."""
+    """Collections and subsidy cost of the chosen period (the last seven days by default); open breaks by age."""
     first, last, errors = read_period(request.args)
     session = db_session()
     data = collections(session, first, last)
     ages = ageing(session, today=SYSTEM_CLOCK.today_in_vietnam())
-    return render_template("admin/finance/dashboard.html", data=data, ages=ages, charts=build_charts(data, ages),
-                           total=money(Money(data.amount, "VND")), first=vn_date(first), last=vn_date(last),
+    subsidies = subsidy_costs(session, first, last)
+    return render_template("admin/finance/dashboard.html", data=data, ages=ages, subsidies=subsidies,
+                           charts=build_charts(data, ages, subsidies), total=_vnd(data.amount),
+                           subsidy_total=_vnd(subsidies.amount), first=vn_date(first), last=vn_date(last),
                            errors=errors), 422 if errors else 200

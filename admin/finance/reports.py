@@ -1,6 +1,9 @@
-"""Reports of collections for a chosen period, by service, day or channel, as CSV, XLSX or PDF."""
+"""Reports of a chosen period: collections by service, day, channel or agency, and subsidy cost by programme,
+as CSV, XLSX or PDF."""
 
 from __future__ import annotations
+
+from datetime import date
 
 from flask import Response, abort, render_template, request
 from flask_babel import get_locale
@@ -14,6 +17,8 @@ from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reporting.collections import CUTS, collections, collections_table
 from payments.reporting.csv_export import to_csv
 from payments.reporting.pdf_export import to_pdf
+from payments.reporting.subsidies import PROGRAMME_CUT, subsidy_costs, subsidy_table
+from payments.reporting.tables import ReportTable
 from payments.reporting.xlsx_export import to_xlsx
 
 FORMATS = {
@@ -21,6 +26,17 @@ FORMATS = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", to_xlsx),
     "pdf": ("application/pdf", to_pdf),
 }
+REPORT_CUTS = (*CUTS, PROGRAMME_CUT)
+#: File name stems: collections are "thu" (takings), the subsidy cost "ho-tro".
+_STEMS = {PROGRAMME_CUT: "ho-tro"}
+
+
+def build_table(cut: str, first: date, last: date) -> ReportTable:
+    """The report table of one cut of the period."""
+    session, now = db_session(), SYSTEM_CLOCK.now()
+    if cut == PROGRAMME_CUT:
+        return subsidy_table(subsidy_costs(session, first, last), generated_at=now)
+    return collections_table(collections(session, first, last), cut, generated_at=now)
 
 
 @bp.get("/reports")
@@ -28,22 +44,22 @@ FORMATS = {
 def reports():
     """Choose a period; download each cut in each format."""
     first, last, errors = read_period(request.args, default_days=30)
-    return render_template("admin/finance/reports.html", cuts=CUTS, formats=tuple(FORMATS), first=vn_date(first),
-                           last=vn_date(last), errors=errors), 422 if errors else 200
+    return render_template("admin/finance/reports.html", cuts=REPORT_CUTS, formats=tuple(FORMATS),
+                           first=vn_date(first), last=vn_date(last), errors=errors), 422 if errors else 200
 
 
 @bp.get("/reports/<cut>.<fmt>")
 @require_role(FINANCE_OFFICER, FINANCE_APPROVER)
 def download_report(cut: str, fmt: str):
-    """One cut of the period's collections in one format, as an attachment."""
-    if cut not in CUTS or fmt not in FORMATS:
+    """One cut of the period's collections (or its subsidy cost) in one format, as an attachment."""
+    if cut not in REPORT_CUTS or fmt not in FORMATS:
         abort(404)
     first, last, errors = read_period(request.args, default_days=30)
     if errors:
         abort(400)
-    table = collections_table(collections(db_session(), first, last), cut, generated_at=SYSTEM_CLOCK.now())
+    table = build_table(cut, first, last)
     media_type, render = FORMATS[fmt]
     locale = str(get_locale() or "vi")
-    name = f"thu-{cut}-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}"
+    name = f"{_STEMS.get(cut, 'thu')}-{cut}-{first:%Y%m%d}-{last:%Y%m%d}.{fmt}"
     return Response(render(table, "en" if locale == "en" else "vi"), mimetype=media_type,
                     headers={"Content-Disposition": f"attachment; filename={name}"})

@@ -163,3 +163,19 @@ class ImportForm(PolicyForm):
     """A YAML file of rules to store as drafts."""
 
     file = FileField(_l("YAML file"))
+
+
+class RegistryFilterForm(PolicyForm):
+    """Which registry records to list (every filter optional; read from the query string)."""
+
+    category = SelectField(_l("Category"), choices=options(CATEGORIES, blank=True), default="")
+    source = SelectField(_l("Source"), choices=options((), blank=True), default="")
+    valid_on = DateField(_l("Valid on"), validators=[Optional()])
+    batch = StringField(_l("Import batch"), validators=[Optional(), Length(max=36)])
+
+
+class RegistryImportForm(PolicyForm):
+    """A CSV file of beneficiaries and the source it comes from."""
+
+    source = StringField(_l("Source (agency and document)"), validators=[DataRequired(), Length(max=200)])
+    file = FileField(_l("CSV file"))

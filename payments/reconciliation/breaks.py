@@ -7,6 +7,8 @@ here and by a database constraint). Every change appends a ``break_events`` row.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -27,6 +29,22 @@ TRANSITIONS = {
     ("open", "investigating"), ("investigating", "resolution_proposed"), ("open", "resolution_proposed"),
     ("resolution_proposed", "approved"), ("resolution_proposed", "investigating"), ("approved", "resolved"),
 }
+#: Settlement dates a live break may outlast, after the one its money was due on, before it escalates.
+ESCALATE_AFTER_SETTLEMENT_DATES = 2
+
+
+def escalates_on(day: date, settlement_lag_days: int) -> date:
+    """The first day a break of ``day`` counts as escalated if it is still live (the BC Gov rule).
+
+    Money of ``day`` is due on the settlement date ``day + lag``; settlement dates follow daily, so a break
+    still open after the second settlement date after that one escalates the next day.
+    """
+    return day + timedelta(days=settlement_lag_days + ESCALATE_AFTER_SETTLEMENT_DATES + 1)
+
+
+def is_escalated(status: str, day: date, today: date, settlement_lag_days: int) -> bool:
+    """Whether a break of ``day`` in ``status`` is escalated on ``today``."""
+    return status in LIVE and today >= escalates_on(day, settlement_lag_days)
 
 
 def break_key(kind: str, reference: str | None, provider_reference: str | None) -> str:

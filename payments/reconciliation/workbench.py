@@ -1,15 +1,21 @@
-"""What the finance pages read: runs, breaks with their age, a break's events, a run's suggested matches."""
+"""What the finance pages read: runs, breaks with their age and escalation, a break's events, suggested matches.
+
+A live break escalates when it outlasts two settlement dates after the one its money was due on
+(``breaks.escalates_on``), counted with the matching policy's settlement lag. Runs do not store their
+policy yet; every run uses ``MatchingPolicy()``, so that is the default here too.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, defer
 
 from core.errors import NotFound
-from payments.reconciliation.breaks import LIVE
+from payments.reconciliation.breaks import LIVE, escalates_on, is_escalated
+from payments.reconciliation.matching import MatchingPolicy
 from payments.reconciliation.models import ReportFile, ReportStatement
 from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconConfirmation, ReconResult, ReconRun
 
@@ -31,6 +37,7 @@ class BreakRow:
 
     item: ReconBreak
     age_days: int
+    escalated: bool = False
 
     @property
     def bucket(self) -> str:
@@ -38,10 +45,22 @@ class BreakRow:
         return age_bucket(self.age_days)
 
 
+def latest_escalated_day(today: date, policy: MatchingPolicy) -> date:
+    """The newest day whose live breaks are escalated on ``today``."""
+    return today - (escalates_on(today, policy.settlement_lag_days) - today)
+
+
+def _escalated(today: date, policy: MatchingPolicy):
+    return ReconBreak.status.in_(LIVE) & (ReconBreak.day <= latest_escalated_day(today, policy))
+
+
 def list_breaks(session: Session, *, today: date, status: str | None = None, kind: str | None = None,
-                scope: str | None = None, bucket: str | None = None, limit: int = 500) -> list[BreakRow]:
-    """Breaks, most urgent first then oldest; live ones unless ``status`` names another."""
+                scope: str | None = None, bucket: str | None = None, escalated_only: bool = False,
+                policy: MatchingPolicy = MatchingPolicy(), limit: int = 500) -> list[BreakRow]:
+    """Breaks, most urgent first, then escalated, then oldest; live ones unless ``status`` names another."""
     query = select(ReconBreak).where(ReconBreak.status == status if status else ReconBreak.status.in_(LIVE))
+    if escalated_only:
+        query = query.where(_escalated(today, policy))
     if kind:
         query = query.where(ReconBreak.kind == kind)
     if scope:
@@ -51,8 +70,16 @@ def list_breaks(session: Session, *, today: date, status: str | None = None, kin
         query = query.where(ReconBreak.day <= today - timedelta(days=youngest))
         if oldest is not None:
             query = query.where(ReconBreak.day >= today - timedelta(days=oldest))
-    query = query.order_by(ReconBreak.priority, ReconBreak.day, ReconBreak.id).limit(limit)
-    return [BreakRow(found, (today - found.day).days) for found in session.scalars(query)]
+    escalated_first = case((_escalated(today, policy), 0), else_=1)
+    query = query.order_by(ReconBreak.priority, escalated_first, ReconBreak.day, ReconBreak.id).limit(limit)
+    lag = policy.settlement_lag_days
+    return [BreakRow(found, (today - found.day).days, is_escalated(found.status, found.day, today, lag))
+            for found in session.scalars(query)]
+
+
+def escalated_count(session: Session, *, today: date, policy: MatchingPolicy = MatchingPolicy()) -> int:
+    """How many live breaks are escalated on ``today``."""
+    return session.scalar(select(func.count()).select_from(ReconBreak).where(_escalated(today, policy))) or 0
 
 
 def ageing(session: Session, *, today: date) -> dict[str, int]:

@@ -86,6 +86,13 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("policy.approve", "POST"): ("/admin/policy/versions/999999/approve", staff(POLICY_APPROVER), 404),
     ("policy.publish", "POST"): ("/admin/policy/versions/999999/publish", staff(POLICY_APPROVER), 404),
     ("policy.retire", "POST"): ("/admin/policy/versions/999999/retire", staff(POLICY_APPROVER), 422),
+    # policy: the beneficiary registry (editors import, both read; an empty upload is refused) and the funds.
+    ("policy.beneficiaries", "GET"): ("/admin/policy/beneficiaries", staff(POLICY_EDITOR, POLICY_APPROVER), 200),
+    ("policy.beneficiary_batches", "GET"): ("/admin/policy/beneficiaries/batches",
+                                            staff(POLICY_EDITOR, POLICY_APPROVER), 200),
+    ("policy.beneficiary_import_form", "GET"): ("/admin/policy/beneficiaries/import", staff(POLICY_EDITOR), 200),
+    ("policy.beneficiary_import", "POST"): ("/admin/policy/beneficiaries/import", staff(POLICY_EDITOR), 422),
+    ("policy.budgets", "GET"): ("/admin/policy/budgets", staff(POLICY_EDITOR, POLICY_APPROVER), 200),
     # finance: officers and approvers use the pages; sign-off and approving a break are the approver's alone.
     # Ids that do not exist give 404; forms posted empty are refused with 422.
     ("finance.dashboard", "GET"): ("/admin/finance/", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
@@ -107,6 +114,9 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("finance.reports", "GET"): ("/admin/finance/reports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.download_report", "GET"): ("/admin/finance/reports/service.csv",
                                          staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.transactions", "GET"): ("/admin/finance/transactions", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.transaction", "GET"): ("/admin/finance/transactions/GW0000000000",
+                                     staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
     # payments: citizen bill pages and receipts (ids that are not the caller's give 404, also when paying);
     # provider webhooks and the sandbox's hosted page answer everyone alike; anyone may verify a receipt.
     ("webhooks.stripe", "POST"): ("/webhooks/stripe", PUBLIC, 422),

@@ -48,9 +48,9 @@ def _download(client, cut: str, fmt: str, period) -> bytes:
 def test_the_dashboard_draws_accessible_svg_charts_with_the_numbers_in_tables(officer, collected):
     page = officer.get("/admin/finance/", query_string={"from": collected["from"], "to": collected["to"]})
     html = page.get_data(as_text=True)
-    assert html.count("<svg") == 5 and html.count('role="img"') == 5 and "<script" not in html
+    assert html.count("<svg") == 6 and html.count('role="img"') == 6 and "<script" not in html
     for title in ("Collections per day", "Collections per service", "Collections per channel",
-                  "Collections per agency", "Open breaks by age"):
+                  "Collections per agency", "Subsidy cost per programme", "Open breaks by age"):
         assert "<title id=" in html and title in html
     text = text_of(page)
     assert "300,000 ₫" in text  # the first day: 09:00 and 23:30 Hà Nội time
