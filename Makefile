@@ -31,6 +31,7 @@ test-all: install-dev translations
 ## bench: benchmarks, each printed next to a baseline measured in the same run
 bench: install-dev translations
 	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
+	@command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null)
 	$(PY) -m bench
 
 $(VENV)/bin/activate:

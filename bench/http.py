@@ -55,12 +55,15 @@ def _wait_until_up(url: str, process: subprocess.Popen, timeout: float = 60) -> 
     raise RuntimeError(f"{url} did not answer within {timeout} s")
 
 
-def wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 2) -> dict[str, float]:
-    """Load ``url`` for ``seconds`` and return requests/s and latency percentiles (ms)."""
+def wrk(url: str, *, seconds: int = 10, connections: int = 32, threads: int = 2, script: str | None = None,
+        script_args: tuple[str, ...] = ()) -> dict[str, float]:
+    """Load ``url`` for ``seconds`` (optionally through a Lua ``script``); return requests/s and latencies (ms)."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install wrk")
-    result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", url],
-                            capture_output=True, text=True, check=True, timeout=seconds + 60)
+    lua = ["-s", script] if script else []
+    extra = ["--", *script_args] if script_args else []
+    result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", *lua, url,
+                             *extra], capture_output=True, text=True, check=True, timeout=seconds + 60)
     out = result.stdout
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     errors = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.money import Money
-from payments.errors import PaymentNotFound
+from payments.errors import PaymentNotFound, RefundNotFound
 from payments.models.billing import Bill, Payment
 from payments.models.refunds import Refund
 from payments.refunds import refundable
@@ -62,3 +62,36 @@ def refund_summary(session: Session, payment: Payment) -> RefundSummary:
     else:
         status = "available" if available.amount else "full"
     return RefundSummary(status, available, submitted, refunded)
+
+
+def find_payments(session: Session, text: str, *, limit: int = 20) -> list[Payment]:
+    """Return captured payments whose payment code, or whose bill's agency reference, is ``text``."""
+    text = text.strip()
+    if not text:
+        return []
+    query = (select(Payment).join(Bill, Bill.id == Payment.bill_id)
+             .where((Payment.public_id == text.upper()) | (Bill.agency_reference == text))
+             .where(Payment.status == "succeeded")
+             .order_by(Payment.created_at.desc(), Payment.id.desc()).limit(limit))
+    return list(session.scalars(query))
+
+
+def payment_refunds(session: Session, payment: Payment) -> list[Refund]:
+    """Return a payment's refunds, oldest first."""
+    return list(session.scalars(select(Refund).where(Refund.payment_id == payment.id).order_by(Refund.id)))
+
+
+def list_refunds(session: Session, *, status: str | None = None, limit: int = 200) -> list[Refund]:
+    """Return refunds newest first, optionally of one status."""
+    query = select(Refund)
+    if status is not None:
+        query = query.where(Refund.status == status)
+    return list(session.scalars(query.order_by(Refund.created_at.desc(), Refund.id.desc()).limit(limit)))
+
+
+def get_refund(session: Session, refund_public_id: str) -> Refund:
+    """Return the refund with this public id."""
+    refund = session.scalars(select(Refund).where(Refund.public_id == refund_public_id)).one_or_none()
+    if refund is None:
+        raise RefundNotFound(f"no refund {refund_public_id}")
+    return refund

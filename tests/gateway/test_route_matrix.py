@@ -93,7 +93,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("policy.beneficiary_import_form", "GET"): ("/admin/policy/beneficiaries/import", staff(POLICY_EDITOR), 200),
     ("policy.beneficiary_import", "POST"): ("/admin/policy/beneficiaries/import", staff(POLICY_EDITOR), 422),
     ("policy.budgets", "GET"): ("/admin/policy/budgets", staff(POLICY_EDITOR, POLICY_APPROVER), 200),
-    # finance: officers and approvers use the pages; sign-off and approving a break are the approver's alone.
+    # finance: officers and approvers use the pages; sign-off, approving a break or a refund are the approver's alone.
     # Ids that do not exist give 404; forms posted empty are refused with 422.
     ("finance.dashboard", "GET"): ("/admin/finance/", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.imports", "GET"): ("/admin/finance/imports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
@@ -117,6 +117,15 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("finance.transactions", "GET"): ("/admin/finance/transactions", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.transaction", "GET"): ("/admin/finance/transactions/GW0000000000",
                                      staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.refunds", "GET"): ("/admin/finance/refunds", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.refund_payment", "GET"): ("/admin/finance/refunds/payments/GW0000000000",
+                                        staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.request_refund", "POST"): ("/admin/finance/refunds/payments/GW0000000000",
+                                         staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.refund", "GET"): ("/admin/finance/refunds/00000000000000000000000000000000",
+                                staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.approve_refund", "POST"): ("/admin/finance/refunds/00000000000000000000000000000000/approve",
+                                         staff(FINANCE_APPROVER), 404),
     # payments: citizen bill pages and receipts (ids that are not the caller's give 404, also when paying);
     # provider webhooks and the sandbox's hosted page answer everyone alike; anyone may verify a receipt.
     ("webhooks.stripe", "POST"): ("/webhooks/stripe", PUBLIC, 422),
