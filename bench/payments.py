@@ -12,7 +12,6 @@ Set GATEWAY_BENCH_DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/ben
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -24,9 +23,9 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, make_url, text
 
+from bench.database import fresh_database
 from bench.http import ROOT, gunicorn, wrk
 from bench.payments_sql import pgbench_script
-from core.migrations import upgrade
 
 ROUNDS = 2
 SECONDS = 8
@@ -37,24 +36,6 @@ ENDPOINTS = (("bare Flask JSON endpoint", "/bare"), ("Flask + same INSERTs (Core
              ("create + pay a bill", "/pay"))
 PGBENCH = "pgbench, same SQL"
 REPLAYS = 20
-
-
-def fresh_database() -> str:
-    """Create the bench database if needed, empty its schema and migrate it; return its URL."""
-    url = os.environ.get("GATEWAY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench_payments")
-    parsed = make_url(url)
-    admin = create_engine(parsed.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": parsed.database}):
-            connection.execute(text(f'CREATE DATABASE "{parsed.database}"'))
-    admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
 
 
 def post(url: str, reference: str, key: str) -> dict:
@@ -185,7 +166,7 @@ def report(results: dict[str, list[dict[str, float]]], light: dict[str, float]) 
 
 def run() -> dict[str, float]:
     """Reset the database, serve the bench app, measure, check exactly-once; print and return the numbers."""
-    url = fresh_database()
+    url = fresh_database("bench_payments")
     with tempfile.TemporaryDirectory() as folder, \
             gunicorn("bench.payments_app:app", workers=WORKERS, env={"BENCH_PAYMENTS_DB": url}) as base:
         assert post(base + "/pay", "warm-up", "k-warm-up")["status"] == "succeeded"  # creates the ledger accounts

@@ -17,12 +17,11 @@ import time
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
+from bench.database import fresh_database
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
-from core.migrations import upgrade
-from core.settings import Settings
 from payments.reconciliation.imports import import_report
 from payments.reconciliation.service import outcome_counts, reconcile_provider
 from payments.reconciliation.synthetic import generate_day
@@ -34,7 +33,7 @@ CLOCK = FixedClock(datetime(2026, 12, 8, tzinfo=UTC))
 def run() -> dict[str, float]:
     """Measure and print; return the timings."""
     rows = int(os.environ.get("BENCH_RECON_ROWS", "1000000"))
-    url = _fresh_database()
+    url = fresh_database("bench")
     started = time.perf_counter()
     day = generate_day(DAY, rows, breaks_per_kind=rows // 200)
     generated = time.perf_counter() - started
@@ -54,24 +53,6 @@ def run() -> dict[str, float]:
     print(f"  {'DuckDB same join + classify':34} {duck:8.2f} s   (baseline, same files)")
     print(f"  ratio gateway / DuckDB: {total / duck:.1f}x   goal: under 30 s and within 10x")
     return {**timings, "total": total, "duckdb": duck, "peak_mib": peak_mib}
-
-
-def _fresh_database() -> str:
-    raw = os.environ.get("GATEWAY_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/bench")
-    url = Settings.from_env({}, database_url=raw, env="test", instance_path=tempfile.gettempdir()).database_url
-    admin = create_engine(url.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    name = url.rsplit("/", 1)[1]
-    with admin.connect() as connection:
-        if not connection.scalar(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}):
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
-    upgrade(url)
-    return url
 
 
 def _gateway(url: str, day) -> tuple[dict[str, float], dict[str, int]]:

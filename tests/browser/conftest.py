@@ -9,14 +9,18 @@ from __future__ import annotations
 import os
 import shutil
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
+from bench.http import free_port
 from core.db import make_engine, make_session_factory
 from core.migrations import upgrade
-from core.settings import PROJECT_ROOT
+from core.settings import PROJECT_ROOT, Settings
 from gateway import create_app
 from gateway.seed import seed_all
 from tests.conftest import make_test_settings
@@ -28,23 +32,38 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 
+@contextmanager
+def served_gateway(folder: Path, seed: Callable[[Session, Settings], object] | None = None):
+    """Serve the gateway on a fresh, migrated and seeded SQLite database at its own loopback address.
+
+    The base URL is the address the server really listens on, so the stand-in's redirects and the sandbox's
+    notifications come back to it. ``seed(session, settings)`` runs in one committed transaction first.
+    Yields ``(base_url, app, settings)``.
+    """
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
+    upgrade(settings.database_url)
+    if seed is not None:
+        engine = make_engine(settings.database_url)
+        with make_session_factory(engine)() as session, session.begin():
+            seed(session, settings)
+        engine.dispose()
+    app = create_app(settings)
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield base_url, app, settings
+    finally:
+        server.shutdown()
+        app.extensions["gateway.db"].engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
-    """The gateway on a fresh, migrated and seeded SQLite database, served on a free loopback port."""
-    folder = tmp_path_factory.mktemp("live")
-    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}")
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session, session.begin():
-        seed_all(session)
-    engine.dispose()
-    app = create_app(settings)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    app.extensions["gateway.db"].engine.dispose()
+    """The gateway with all reference and demo data, served on a free loopback port."""
+    with served_gateway(tmp_path_factory.mktemp("live"), lambda session, _: seed_all(session)) as (url, _, _s):
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -10,22 +10,15 @@ import io
 import re
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from bench.http import free_port
-from core.db import make_engine, make_session_factory
-from core.migrations import upgrade
-from gateway import create_app
 from identity.devidp.seed import seed_demo_staff
 from tests.admin.finance.support import at_vietnam, days_ago, payment, statement
-from tests.browser.conftest import screenshot
-from tests.conftest import make_test_settings
+from tests.browser.conftest import screenshot, served_gateway
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}
@@ -34,22 +27,12 @@ DESKTOP = {"width": 1280, "height": 900}
 @pytest.fixture(scope="module")
 def finance_server(tmp_path_factory):
     """The gateway on its real address, with demo staff and a few days of payments; yields (url, app)."""
-    folder = tmp_path_factory.mktemp("finance-live")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session, session.begin():
-        seed_demo_staff(session, base_url + "/dev-idp")
+    def seed(session, settings):
+        seed_demo_staff(session, settings.base_url + "/dev-idp")
         _payments(session)
-    engine.dispose()
-    app = create_app(settings)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield base_url, app
-    server.shutdown()
-    app.extensions["gateway.db"].engine.dispose()
+
+    with served_gateway(tmp_path_factory.mktemp("finance-live"), seed) as (base_url, app, _settings):
+        yield base_url, app
 
 
 def _payments(session) -> None:

@@ -2,17 +2,10 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from playwright.sync_api import expect
-from werkzeug.serving import make_server
 
-from bench.http import free_port
-from core.migrations import upgrade
-from gateway import create_app
-from tests.browser.conftest import screenshot
-from tests.conftest import make_test_settings
+from tests.browser.conftest import screenshot, served_gateway
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +13,8 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def login_server(tmp_path_factory):
     """The gateway with its VNeID stand-in, whose base URL is the address it really listens on."""
-    folder = tmp_path_factory.mktemp("login-live")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
-    upgrade(settings.database_url)
-    app = create_app(settings)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url
-    server.shutdown()
-    app.extensions["gateway.db"].engine.dispose()
+    with served_gateway(tmp_path_factory.mktemp("login-live")) as (base_url, _app, _settings):
+        yield base_url
 
 
 def choose_account(page, name: str) -> None:

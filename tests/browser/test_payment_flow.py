@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from bench.http import free_port
-from core.db import make_engine, make_session_factory
 from core.geography import seed_provinces
-from core.migrations import upgrade
-from gateway import create_app, payments_runtime
+from gateway import payments_runtime
 from gateway.demo_bills import seed_demo_bills
 from gateway.identity_runtime import personal_id_vault
 from subsidies.seed import seed_catalogue, seed_rules
-from tests.browser.conftest import ARTIFACTS, screenshot
-from tests.conftest import make_test_settings
+from tests.browser.conftest import ARTIFACTS, screenshot, served_gateway
 
 pytestmark = pytest.mark.browser
 
@@ -24,25 +17,14 @@ pytestmark = pytest.mark.browser
 @pytest.fixture(scope="module")
 def pay_server(tmp_path_factory):
     """The gateway with its stand-in and sandbox on the address it listens on, seeded with the demo bills."""
-    folder = tmp_path_factory.mktemp("pay-live")
-    port = free_port()
-    base_url = f"http://127.0.0.1:{port}"
-    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session, session.begin():
+    def seed(session, settings):
         seed_provinces(session)
         seed_catalogue(session)
         seed_rules(session)
         seed_demo_bills(session, personal_id_vault(settings))
-    engine.dispose()
-    app = create_app(settings)
-    server = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield base_url, app, settings
-    server.shutdown()
-    app.extensions["gateway.db"].engine.dispose()
+
+    with served_gateway(tmp_path_factory.mktemp("pay-live"), seed) as served:
+        yield served
 
 
 def _log_in_for_bills(page, base_url: str, name: str) -> None:

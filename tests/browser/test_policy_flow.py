@@ -5,23 +5,16 @@ Staff log in through the bundled VNeID stand-in's page. Screenshots (360 px and 
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
-from bench.http import free_port
 from core.clock import SYSTEM_CLOCK
-from core.db import make_engine, make_session_factory
 from core.geography import seed_provinces
-from core.migrations import upgrade
-from gateway import create_app
 from identity.devidp.seed import seed_demo_staff
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.admin.policy_support import hanoi_quote
-from tests.browser.conftest import screenshot
-from tests.conftest import make_test_settings
+from tests.browser.conftest import screenshot, served_gateway
 
 pytestmark = pytest.mark.browser
 TITLE_VI = "Hà Nội hỗ trợ phí LLTP qua VNeID (gia hạn)"
@@ -30,25 +23,16 @@ TITLE_VI = "Hà Nội hỗ trợ phí LLTP qua VNeID (gia hạn)"
 @pytest.fixture(scope="module")
 def policy_server(tmp_path_factory):
     """The gateway on a seeded SQLite database with demo staff and two quotes stored today to simulate on."""
-    folder = tmp_path_factory.mktemp("policy-live")
-    base_url = f"http://127.0.0.1:{free_port()}"
-    settings = make_test_settings(folder, f"sqlite:///{folder / 'live.db'}", base_url=base_url)
-    upgrade(settings.database_url)
-    engine = make_engine(settings.database_url)
-    with make_session_factory(engine)() as session, session.begin():
+    def seed(session, settings):
         seed_provinces(session)
         seed_catalogue(session)
         seed_rules(session)
-        seed_demo_staff(session, base_url + "/dev-idp")
+        seed_demo_staff(session, settings.base_url + "/dev-idp")
         for citizen in ("citizen-1", "citizen-2"):
             hanoi_quote(session, SYSTEM_CLOCK.today_in_vietnam(), citizen)
-    engine.dispose()
-    app = create_app(settings)
-    server = make_server("127.0.0.1", int(base_url.rsplit(":", 1)[1]), app, threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield base_url
-    server.shutdown()
-    app.extensions["gateway.db"].engine.dispose()
+
+    with served_gateway(tmp_path_factory.mktemp("policy-live"), seed) as (base_url, _app, _settings):
+        yield base_url
 
 
 def staff_logs_in(page, base_url: str, name: str) -> None:
