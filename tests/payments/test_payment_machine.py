@@ -7,6 +7,7 @@ what it captured; every paid bill has exactly one valid receipt.
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule, run_state_machine_as_test
@@ -30,6 +31,16 @@ CLEARING = accounts.provider_clearing("sandbox").code
 
 
 def test_the_ledger_balances_after_every_step(db, clock, sandbox):
+    _run_payment_machine(db, clock, sandbox, examples=20, steps=20)
+
+
+@pytest.mark.soak
+def test_the_ledger_balances_over_a_long_random_history(db, clock, sandbox):
+    """The same machine for much longer (``make test-all``): rare interleavings get their chance."""
+    _run_payment_machine(db, clock, sandbox, examples=400, steps=40)
+
+
+def _run_payment_machine(db, clock, sandbox, *, examples: int, steps: int) -> None:
     class PaymentMachine(RuleBasedStateMachine):
         def __init__(self):
             super().__init__()
@@ -125,5 +136,5 @@ def test_the_ledger_balances_after_every_step(db, clock, sandbox):
             self.savepoint.rollback()
 
     run_state_machine_as_test(PaymentMachine, settings=settings(
-        max_examples=20, stateful_step_count=20, deadline=None,
+        max_examples=examples, stateful_step_count=steps, deadline=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow]))
