@@ -92,7 +92,7 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
     new_id = insert_if_absent(session, LedgerTransaction.__table__, header, ["source", "external_id"])
     if new_id is None:
         return Posted(find(session, source, external_id), created=False)
-    accounts = {leg.account.code: account_for(session, leg.account, leg.amount.currency, clock) for leg in legs}
+    accounts = _accounts_for(session, legs, clock)
     session.add_all(LedgerPosting(transaction_id=new_id, account_id=accounts[leg.account.code].id, side=leg.side,
                                   amount=leg.amount.amount, currency=leg.amount.currency) for leg in legs)
     session.flush()
@@ -114,13 +114,28 @@ def reverse(session: Session, transaction_id: int, *, source: str, kind: str, cl
                 reverses_id=transaction_id)
 
 
+def _accounts_for(session: Session, legs: Sequence[Leg], clock: Clock) -> dict[str, LedgerAccount]:
+    """The legs' accounts in one look-up; only an account used for the first time costs more statements."""
+    wanted = {leg.account.code: leg for leg in legs}
+    found = {row.code: row for row in session.scalars(select(LedgerAccount).where(LedgerAccount.code.in_(wanted)))}
+    for code, leg in wanted.items():
+        if code not in found:
+            found[code] = account_for(session, leg.account, leg.amount.currency, clock)
+        _check_account(found[code], leg.account, leg.amount.currency)
+    return found
+
+
+def _check_account(row: LedgerAccount, account: Account, currency: str) -> None:
+    if row.kind != account.kind or row.currency != currency:
+        raise LedgerError(f"account {account.code} is {row.kind} in {row.currency}, not {account.kind} in {currency}")
+
+
 def account_for(session: Session, account: Account, currency: str, clock: Clock) -> LedgerAccount:
     """Return the ledger account ``account``, creating it (race-free) on first use."""
     values = {"code": account.code, "kind": account.kind, "currency": currency, "created_at": clock.now()}
     insert_if_absent(session, LedgerAccount.__table__, values, ["code"])
     row = session.scalars(select(LedgerAccount).where(LedgerAccount.code == account.code)).one()
-    if row.kind != account.kind or row.currency != currency:
-        raise LedgerError(f"account {account.code} is {row.kind} in {row.currency}, not {account.kind} in {currency}")
+    _check_account(row, account, currency)
     return row
 
 
