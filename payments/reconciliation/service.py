@@ -22,6 +22,7 @@ from payments.reconciliation.matching import (
     snapshot_items,
 )
 from payments.reconciliation.runs import ReconResult, ReconRun
+from payments.reconciliation.status_queries import stage_status_queries
 
 Progress = Callable[[int], None]
 
@@ -44,7 +45,9 @@ def reconcile_provider(session: Session, *, provider: str, period_start: date, p
     classify_provider_lines(session, run_id=run.id, provider=provider, period_start=period_start,
                             period_end=period_end, as_of=as_of or clock.today_in_vietnam(), policy=policy)
     report(60)
-    return _finish(session, run, clock, report)
+    run = _finish(session, run, clock, report)
+    stage_status_queries(session, run, clock)  # missing-at-provider breaks: ask the provider first
+    return run
 
 
 def reconcile_bank(session: Session, *, account: str, period_start: date, period_end: date,

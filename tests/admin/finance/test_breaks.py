@@ -71,3 +71,14 @@ def test_a_step_the_lifecycle_does_not_allow_is_refused(app, db, officer):
     assert response.status_code == 409 and "This break cannot make that step" in text_of(response)
     assert _step(officer, found.id, "approved").status_code == 422  # approving has its own, approver-only route
     assert officer.get("/admin/finance/breaks/999999").status_code == 404
+
+
+def test_a_provider_status_answer_shows_in_words_without_a_state_arrow(app, db, officer):
+    completed_bank_run(app, db, officer)
+    found = _break(db, "missing_at_provider")
+    db.add(BreakEvent(break_id=found.id, from_status="open", to_status="open", actor="status-query",
+                      note="denied: expired, 200.000 ₫, reference GW0000000001", at=found.opened_at))
+    db.flush()
+    page = text_of(officer.get(f"/admin/finance/breaks/{found.id}"))
+    assert "Provider status query: the provider does not confirm the payment (expired, 200.000 ₫" in page
+    assert "Open → Open" not in page and "open → open" not in page
