@@ -35,6 +35,8 @@ PERIODIC_JOBS: dict[str, dict[str, str]] = {
     "payments.purge_idempotency_keys": {"minute": "41", "hour": "2"},
     "subsidies.expire_quotes": {"minute": "*/5"},
     "identity.purge_expired": {"minute": "7", "hour": "3"},
+    # 06:20 in Hà Nội (Huey's crontab runs on UTC): the previous days' Stripe payouts, when Stripe is configured.
+    "reconciliation.fetch_stripe_payouts": {"minute": "20", "hour": "23"},
 }
 #: Completed jobs are kept this long for inspection, then purged.
 KEEP_DONE_JOBS = timedelta(days=14)

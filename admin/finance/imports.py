@@ -19,6 +19,7 @@ FORMAT_NAMES = {
     "mt940": _l("Bank statement, SWIFT MT940"),
     "vn_bank": _l("Vietnamese bank statement (sao kê), CSV or Excel"),
     "stripe": _l("Stripe report (CSV)"),
+    "stripe_api": _l("Stripe payouts fetched through the API (JSON)"),
     "vnpay": _l("VNPay settlement file"),
 }
 

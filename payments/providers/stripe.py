@@ -18,14 +18,20 @@ Design overview
 * Webhooks: ``construct_event`` over the raw body, tried against every configured signing secret
   (rotation), with a 300 s tolerance. Only ``checkout.session.*`` events name a session; others are
   acknowledged and ignored. The service re-fetches the session before acting.
+* Payouts for reconciliation: ``payouts_report`` lists the paid payouts that arrived in a window with
+  their balance transactions (charges, refunds, fees; the payout's own entry left out, as in Stripe's
+  itemised report), in the API's minor units, as one canonical JSON document. The importer stores it
+  unchanged like any report file (the same answer twice is the same file) and
+  ``payments.reconciliation.stripe_api`` reads it.
 * Errors: connection problems, rate limits and 5xx become ``ProviderUnavailable`` (retry with the same
   key); anything else Stripe refuses becomes ``ProviderError``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import timedelta
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import datetime, timedelta
 
 import stripe
 
@@ -135,6 +141,31 @@ class StripeProvider(PaymentProvider):
         return RefundResult(refund.id, refund.status in ("succeeded", "pending"),
                             None if refund.status in ("succeeded", "pending") else refund.status)
 
+    def payouts_report(self, *, arrived_from: datetime, arrived_before: datetime) -> bytes:
+        """The paid payouts arriving in [from, before) with their balance transactions, as canonical JSON."""
+        window = {"gte": int(arrived_from.timestamp()), "lt": int(arrived_before.timestamp())}
+        payouts = [{"id": p.id, "amount": p.amount, "currency": p.currency, "arrival_date": p.arrival_date,
+                    "status": p.status, "balance_transactions": self._payout_items(p.id)}
+                   for p in self._all(self._client.v1.payouts.list, {"arrival_date": window, "status": "paid"})]
+        document = {"source": "stripe_api", "arrival_date": window, "payouts": payouts}
+        return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+    def _payout_items(self, payout_id: str) -> list[dict]:
+        listed = self._all(self._client.v1.balance_transactions.list, {"payout": payout_id, "expand": ["data.source"]})
+        return [{"id": t.id, "type": t.type, "reporting_category": t.reporting_category, "amount": t.amount,
+                 "fee": t.fee, "net": t.net, "currency": t.currency, "created": t.created,
+                 "available_on": t.available_on, "source": _source(t.source)}
+                for t in listed if t.type != "payout"]
+
+    def _all(self, method, params: dict) -> Iterator:
+        # Our own paging loop, so every page goes through ``_call``'s error mapping.
+        page = self._call(method, {**params, "limit": 100})
+        while True:
+            yield from page.data
+            if not page.has_more or not page.data:
+                return
+            page = self._call(method, {**params, "limit": 100, "starting_after": page.data[-1].id})
+
     def _call(self, method, *args):
         try:
             return method(*args)
@@ -144,6 +175,18 @@ class StripeProvider(PaymentProvider):
             if exc.http_status is not None and exc.http_status >= 500:
                 raise ProviderUnavailable(f"Stripe answered {exc.http_status}") from None
             raise ProviderError(f"Stripe refused the request: {exc.code or type(exc).__name__}") from None
+
+
+def _source(source) -> dict | None:
+    """The charge or refund behind a balance transaction: its ids and our metadata, nothing about the card."""
+    if source is None or isinstance(source, str):
+        return {"id": source} if source else None
+    data = source.to_dict()
+    intent = data.get("payment_intent")
+    return {"id": data["id"], "object": data.get("object"),
+            "payment_intent": intent.get("id") if isinstance(intent, dict) else intent,
+            "metadata": {k: str(v) for k, v in (data.get("metadata") or {}).items()},
+            "description": data.get("description")}
 
 
 def _report(session) -> StatusReport:

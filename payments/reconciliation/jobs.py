@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.outbox import job_handler, stage_job
-from payments.reconciliation import status_queries  # noqa: F401  (registers its job)
+from payments.reconciliation import status_queries, stripe_fetch  # noqa: F401  (register their jobs)
 from payments.reconciliation.requests import ReconRunRequest, perform_request, request_run
 
 RUN_JOB = "reconciliation.run"

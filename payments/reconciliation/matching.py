@@ -38,7 +38,7 @@ from payments.reconciliation.runs import ReconItem, ReconResult
 RULE_VERSION = "2026.11.1"
 #: Which imported file formats carry each provider's lines.
 PROVIDER_FORMATS: dict[str, tuple[str, ...]] = {
-    "stripe": ("stripe_payout_reconciliation", "stripe_balance_change"),
+    "stripe": ("stripe_payout_reconciliation", "stripe_balance_change", "stripe_api_payouts"),
     "vnpay": ("vnpay",),
 }
 

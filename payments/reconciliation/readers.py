@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.errors import ValidationFailed
-from payments.reconciliation import camt053, stripe_reports, swift_mt940, vn_bank, vnpay_settlement
+from payments.reconciliation import camt053, stripe_api, stripe_reports, swift_mt940, vn_bank, vnpay_settlement
 from payments.reconciliation.parsed import ParsedFile
 from payments.reconciliation.vnpay_settlement import VnpayMapping
 
@@ -15,6 +15,7 @@ READERS: dict[str, Callable[[bytes], ParsedFile]] = {
     "mt940": swift_mt940.parse,
     "vn_bank": vn_bank.parse,
     "stripe": stripe_reports.parse,
+    "stripe_api": stripe_api.parse,
 }
 FORMATS = (*READERS, "vnpay")
 

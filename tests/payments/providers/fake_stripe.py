@@ -1,6 +1,7 @@
 """A small stateful fake of the Stripe endpoints the gateway uses, served on 127.0.0.1 for the SDK.
 
-It keeps Checkout Sessions and refunds in memory, honours ``Idempotency-Key`` like Stripe (same key and
+It keeps Checkout Sessions, refunds and payouts (with their balance transactions, listed in pages) in
+memory, honours ``Idempotency-Key`` like Stripe (same key and
 parameters: same response; other parameters: 400 ``idempotency_error``), and records every request so
 tests can assert what was sent. Never the internet.
 """
@@ -19,6 +20,8 @@ class FakeStripe:
 
     def __init__(self):
         self.sessions: dict[str, dict] = {}
+        self.payouts: list[dict] = []
+        self.balance_transactions: dict[str, list[dict]] = {}
         self.requests: list[tuple[str, str, dict]] = []
         self.fail_next: list[int] = []
         self._by_key: dict[str, tuple[dict, tuple[int, dict]]] = {}
@@ -69,7 +72,30 @@ class FakeStripe:
         if method == "POST" and parts == ["v1", "refunds"]:
             return 200, {"id": f"re_{next(self._ids)}", "object": "refund", "status": "succeeded",
                          "amount": int(params["amount"]), "payment_intent": params["payment_intent"]}
+        if method == "GET" and parts == ["v1", "payouts"]:
+            low, high = int(params["arrival_date[gte]"]), int(params["arrival_date[lt]"])
+            return 200, self._page([p for p in self.payouts if low <= p["arrival_date"] < high
+                                    and p["status"] == params.get("status", p["status"])], params)
+        if method == "GET" and parts == ["v1", "balance_transactions"]:
+            return 200, self._page(self.balance_transactions.get(params["payout"], []), params)
         return 404, {"error": {"type": "invalid_request_error", "code": "resource_missing"}}
+
+    def add_payout(self, payout_id: str, arrival_date: int, items: list[dict], status: str = "paid") -> None:
+        """A payout of ``items`` (balance transactions); Stripe also lists the payout's own entry."""
+        amount = sum(item["net"] for item in items)
+        self.payouts.append({"id": payout_id, "object": "payout", "amount": amount, "currency": "vnd",
+                             "arrival_date": arrival_date, "status": status})
+        own = {"id": f"txn_{payout_id}", "object": "balance_transaction", "type": "payout", "amount": -amount,
+               "fee": 0, "net": -amount, "currency": "vnd", "created": arrival_date, "available_on": arrival_date,
+               "reporting_category": "payout", "source": payout_id}
+        self.balance_transactions[payout_id] = [*items, own]
+
+    @staticmethod
+    def _page(rows: list[dict], params: dict) -> dict:
+        limit, after = int(params.get("limit", 10)), params.get("starting_after")
+        start = next((i + 1 for i, row in enumerate(rows) if row["id"] == after), 0) if after else 0
+        return {"object": "list", "data": rows[start:start + limit], "has_more": start + limit < len(rows),
+                "url": "/v1/list"}
 
     def _create_session(self, params):
         session_id = f"cs_test_{next(self._ids)}"
@@ -87,7 +113,8 @@ class FakeStripe:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):
-                self._answer("GET", {})
+                query = self.path.split("?", 1)[1] if "?" in self.path else ""
+                self._answer("GET", dict(parse_qsl(query, keep_blank_values=True)))
 
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)

@@ -1,8 +1,8 @@
 """One day of movements written in every format we read normalises to the same rows.
 
 The same four bank movements as camt.053, MT940, the two Vietnamese layouts (CSV and XLSX), and the same
-three card payments as a Stripe report and a VNPay settlement file. A reader that disagrees with the
-others on a date, a sign, an amount or a code fails here.
+three card payments as a Stripe report, Stripe payouts fetched through the API and a VNPay settlement
+file. A reader that disagrees with the others on a date, a sign, an amount or a code fails here.
 """
 
 from __future__ import annotations
@@ -63,7 +63,8 @@ def test_the_xlsx_export_gives_the_same_rows():
     assert _bank_rows(_as_xlsx("same-day.vn-signed.csv"), "vn_bank") == EXPECTED_BANK
 
 
-@pytest.mark.parametrize(("name", "format"), [("same-day.stripe.csv", "stripe"), ("same-day.vnpay.csv", "vnpay")])
+@pytest.mark.parametrize(("name", "format"), [("same-day.stripe.csv", "stripe"), ("same-day.vnpay.csv", "vnpay"),
+                                              ("same-day.stripe-api.json", "stripe_api")])
 def test_every_provider_format_gives_the_same_rows(name, format):
     from core.clock import to_vietnam
 
@@ -80,6 +81,7 @@ def test_every_provider_format_gives_the_same_rows(name, format):
     ("same-day.vn-signed.csv", "vn_bank", b";-5.500;", b";-5.5;", 6),
     ("same-day.stripe.csv", "stripe", b"100000,3900,96100", b"100000,3900,96000", 3),
     ("same-day.vnpay.csv", "vnpay", b"01/12/2026 10:12:40", b"2026-12-01 10:12", 3),
+    ("same-day.stripe-api.json", "stripe_api", b'"net": 96100', b'"net": 96100.0', 2),
 ])
 def test_a_malformed_file_of_each_kind_is_refused_with_its_line_number(name, format, old, new, line):
     from payments.reconciliation.parsed import ImportRejected
