@@ -116,7 +116,11 @@ def _counterparty(details: Element | None, indicator: str) -> str | None:
     if details is None:
         return None
     party = "Dbtr" if indicator == "CRDT" else "Cdtr"
-    return _text(details, "RltdPties", party, "Nm") or _text(details, "RltdPties", party, "Pty", "Nm")
+    name = _text(details, "RltdPties", party, "Nm") or _text(details, "RltdPties", party, "Pty", "Nm")
+    # The account matters as much as the name: a Treasury transfer is recognised by either.
+    account = _text(details, "RltdPties", f"{party}Acct", "Id", "IBAN") or \
+        _text(details, "RltdPties", f"{party}Acct", "Id", "Othr", "Id")
+    return " ".join(part for part in (name, account) if part) or None
 
 
 def _date(element: Element | None) -> date | None:
