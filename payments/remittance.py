@@ -51,6 +51,8 @@ class Obligation:
     #: What had to be remitted by the instant the obligations were read at.
     due: int = 0
     fee_kinds: set[str] = field(default_factory=set)
+    #: Under an hourly rule: what was due, per Vietnamese day of collection (to tell which day is unpaid).
+    due_days: dict[date, int] = field(default_factory=dict)
 
     @property
     def outstanding(self) -> int:
@@ -61,6 +63,16 @@ class Obligation:
     def overdue(self) -> int:
         """What was due by the instant of reading and has not been remitted."""
         return max(0, min(self.due, self.to_remit) - self.remitted)
+
+    def first_overdue_day(self) -> date | None:
+        """Under an hourly rule, the day of the oldest collection not covered by the remittances (first in,
+        first out); None when nothing is overdue or the rule is monthly."""
+        covered = self.remitted
+        for day in sorted(self.due_days):
+            covered -= self.due_days[day]
+            if covered < 0:
+                return day
+        return None
 
     @property
     def deadline(self) -> datetime | None:
@@ -96,7 +108,9 @@ def obligations(session: Session, rules: RemittanceRules, *, first: date, last: 
             continue
         item.to_remit += amount
         if rule.hours_after_collection:
-            item.due += int(getattr(row, f"due_{rule.hours_after_collection}"))
+            due = int(getattr(row, f"due_{rule.hours_after_collection}"))
+            item.due += due
+            item.due_days[row.effective_date] = item.due_days.get(row.effective_date, 0) + due
         elif rule.month_deadline(item.month) <= as_of:
             item.due += amount
     for agency_code, code, month, amount in _remitted(session, months, agency):

@@ -8,15 +8,17 @@ A run of scope ``treasury:<agency>`` over a period of Vietnamese days:
    State Treasury: the counterparty or text names it (KBNN, Kho bạc Nhà nước …, without diacritics) or a
    configured Treasury account. Reversals are ignored; a line delivered in two files counts once.
 2. Reads from each such line the budget code (``TM 2557`` / ``tiểu mục 2557``, ``C418`` / ``chương 418``)
-   and the month it pays (``T03/2026``, ``tháng 3/2026``, ``kỳ 03/2026``). Without a code, an agency with a
-   single budget code is assumed; otherwise the line stays unresolved (``not_ours``) for an officer.
+   and the month it pays (``T03/2026``, ``tháng 3/2026``, ``kỳ 03/2026``). Without a code, an agency that
+   owes under a single budget code in the period is assumed to pay it; otherwise the line stays
+   unresolved (``not_ours``) for an officer.
    Without a month, the oldest month still outstanding is paid, else the month the line was booked in.
 3. Posts each matched remittance once: Dr ``budget_payable:{agency}``, Cr ``bank:{agency}`` or
    ``treasury_awaiting:{agency}`` (by the statement account's role), external id
    ``remittance:<account>:<reference|day|amount>``, and a ``treasury_remittances`` row with the code and
    month. Importing or running again posts nothing more.
 4. Raises an ``unremitted`` break for each budget code and month with money overdue at ``as_of``
-   (``payments.remittance``); a later run that finds it remitted auto-closes the break.
+   (``payments.remittance``; under the 24-hour rule, keyed by the oldest unpaid day of the month too);
+   a later run that finds it remitted auto-closes the break.
 """
 
 from __future__ import annotations
@@ -94,9 +96,8 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
             owed[(code, month)].remitted += line.amount
         results.append(_result(run, line, "matched", f"{code}|{month:%Y-%m}"))
     bulk_insert(session, ReconResult, results)
-    differences = [Difference("unremitted", f"{o.budget_code}|{o.month:%Y-%m}", o.month, o.overdue, o.remitted)
-                   for o in obligations(session, rules, first=period_start, last=period_end, as_of=as_of,
-                                        agency=agency) if o.overdue > 0]
+    differences = [_unremitted(o) for o in obligations(session, rules, first=period_start, last=period_end,
+                                                       as_of=as_of, agency=agency) if o.overdue > 0]
     run.break_count = record_differences(session, run, differences, closes=("unremitted",), clock=clock)
     run.matched_count = sum(1 for r in results if r["outcome"] == "matched")
     run.result_digest = result_digest(session, run.id)
@@ -152,10 +153,19 @@ def month_of(text: str) -> date | None:
     return None
 
 
+def _unremitted(item: Obligation) -> Difference:
+    """The break of an overdue obligation: one per month, or under an hourly rule one per oldest unpaid day,
+    so money that falls overdue after an earlier remittance closed the month's first break opens a new one."""
+    day = item.first_overdue_day()
+    key = f"{item.budget_code}|{item.month:%Y-%m}" + (f"|{day:%d}" if day else "")
+    return Difference("unremitted", key, day or item.month, item.overdue, item.remitted)
+
+
 def _known_codes(rules: RemittanceRules, agency: str, owed: dict[tuple[str, date], Obligation]) -> set[str]:
+    """The codes a transfer may pay: those the agency owes under in the period, else every configured one."""
+    owing = {code for code, _ in owed}
     chapter = rules.agency(agency).chapter
-    configured = {f"{chapter}-{sub_item}" for sub_item in rules.sub_items.values()} if chapter else set()
-    return configured | {code for code, _ in owed}
+    return owing or ({f"{chapter}-{sub_item}" for sub_item in rules.sub_items.values()} if chapter else set())
 
 
 def _oldest_outstanding(owed: dict[tuple[str, date], Obligation], code: str) -> date | None:

@@ -115,7 +115,21 @@ def test_money_on_another_organisations_account_is_overdue_24_hours_after_collec
     assert run(db, collected + timedelta(hours=23, minutes=59), agency="DEMO-STP").break_count == 0
     assert run(db, collected + timedelta(hours=24), agency="DEMO-STP").break_count == 1
     found = db.scalars(select(ReconBreak).where(ReconBreak.scope == "treasury:DEMO-STP")).one()
-    assert (found.key, found.our_amount) == ("414-2557|2026-03", 200_000)
+    assert (found.key, found.our_amount, found.day) == ("414-2557|2026-03|31", 200_000, date(2026, 3, 31))
+
+
+def test_under_the_24_hour_rule_money_overdue_after_a_remittance_opens_a_new_break(db):
+    collect(db, _vn(2026, 3, 10, 9), agency="DEMO-STP", retained=0)
+    first = db.scalars(select(ReconBreak)).all()
+    assert first == [] and run(db, _vn(2026, 3, 11, 9), agency="DEMO-STP").break_count == 1
+    statement = ("Số tài khoản:,1900555000111\nLoại tiền:,VND\nSố dư đầu kỳ:,1000000\n"
+                 "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải\n"
+                 "11/03/2026,FT9,200000,,800000,CHUYEN TIEN NOP KBNN T03/2026 SO TU PHAP\n").encode()
+    import_report(db, statement, "vn_bank", filename="demo-stp.csv", imported_by="test")
+    collect(db, _vn(2026, 3, 20, 9), agency="DEMO-STP", retained=0)
+    run(db, _vn(2026, 3, 21, 10), agency="DEMO-STP")
+    breaks = {b.key: b.status for b in db.scalars(select(ReconBreak))}
+    assert breaks == {"414-2557|2026-03|10": "auto_closed", "414-2557|2026-03|20": "open"}
 
 
 def test_a_treasury_transfer_that_names_no_known_code_is_left_for_an_officer(db):
