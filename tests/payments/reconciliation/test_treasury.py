@@ -12,6 +12,7 @@ from payments import accounts, ledger
 from payments.models.ledger import LedgerTransaction
 from payments.models.treasury import TreasuryRemittance
 from payments.reconciliation.imports import import_report
+from payments.reconciliation.models import ReportLine
 from payments.reconciliation.runs import BreakEvent, ReconBreak
 from payments.reconciliation.service import outcome_counts
 from payments.reconciliation.treasury import budget_code_of, month_of, reconcile_treasury
@@ -78,6 +79,8 @@ def test_a_treasury_debit_is_matched_to_its_month_and_posted_once_however_often_
     second = run(db, _vn(2026, 4, 11))
     assert outcome_counts(db, second.id) == {"matched": 1} and first.result_digest == second.result_digest
     remittance = db.scalars(select(TreasuryRemittance)).one()
+    line = db.get(ReportLine, remittance.line_id)                # the first copy: camt.053, with its creditor
+    assert line.counterparty == "Kho bạc Nhà nước Hà Nội 7111.0.1053412"
     assert (remittance.agency_code, remittance.budget_code, remittance.period_month, remittance.amount) == \
         (HN_CA, LLTP_CODE, MARCH, 80_000)
     posted = db.scalars(select(LedgerTransaction).where(LedgerTransaction.kind == "treasury_remittance")).all()
