@@ -6,12 +6,15 @@ import csv
 import io
 import shutil
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from openpyxl import load_workbook
 
 from payments import ledger
+from payments.reconciliation.imports import import_report
 from payments.remittance import obligations
 from payments.remittance_rules import load_rules
 from payments.reporting.csv_export import to_csv
@@ -83,3 +86,46 @@ def test_csv_xlsx_and_pdf_carry_the_same_totals(db):
 ])
 def test_the_retained_share_is_exact_to_the_hundredth_of_a_percent(retained, collected, locale, expected):
     assert retained_share(retained, collected, locale) == expected
+
+
+def _statement(account: str, amounts: list[int]) -> bytes:
+    """Treasury transfers of ``amounts`` from ``account`` on 2 April, with running balances."""
+    balance, lines = 10**9, [f"Số tài khoản:,{account}", "Loại tiền:,VND", f"Số dư đầu kỳ:,{10**9}",
+                             "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải"]
+    for number, amount in enumerate(amounts, start=1):
+        balance -= amount
+        lines.append(f"02/04/2026,FT{number},{amount},,{balance},NOP NSNN KBNN TM2557 T03/2026")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_for_any_collections_and_remittances_the_totals_equal_the_ledger(db):
+    agencies = ("HN-CA", "DEMO-STP", "XX-NOT-CONFIGURED")
+
+    @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(st.tuples(st.sampled_from(agencies), st.integers(1, 500_000), st.sampled_from([0, 5_000, 8_000,
+                                                                                                   10_000]),
+                              st.integers(0, 45)), min_size=1, max_size=4),
+           st.lists(st.integers(1, 300_000), max_size=3))
+    def check(collections, remitted):
+        savepoint = db.begin_nested()
+        try:
+            for agency, base, retained, day in collections:
+                collect(db, _vn(2026, 3, 1, 9) + timedelta(days=day), agency=agency, base=base, retained=retained)
+            if remitted:
+                import_report(db, _statement("0011004123456", remitted), "vn_bank", filename="t.csv",
+                              imported_by="test")
+            for agency in agencies:
+                run(db, AS_OF, agency=agency)
+            table = remittance_table(obligations(db, RULES, first=FIRST, last=LAST, as_of=AS_OF), first=FIRST,
+                                     last=LAST, generated_at=AS_OF)
+            sums, totals = _ledger_sums(db), table.totals
+            assert totals["outstanding"] == totals["to_remit"] - totals["remitted"] == sums["to_remit_less_remitted"]
+            assert totals["retained"] == sums["retained"]
+            assert totals["collected"] == sum(base for _, base, _, _ in collections)
+            # Every transfer names the code, so each is matched and posted, owed or not (over-remitting shows as
+            # a negative outstanding, never as lost money).
+            assert totals["remitted"] == sum(remitted)
+        finally:
+            savepoint.rollback()
+
+    check()
