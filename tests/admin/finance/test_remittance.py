@@ -9,7 +9,7 @@ import re
 from sqlalchemy import select
 
 from payments.models.treasury import TreasuryRemittance
-from payments.reconciliation.runs import ReconBreak
+from payments.reconciliation.runs import ReconBreak, ReconRun
 from tests.admin.finance.support import csrf
 from tests.payments.reconciliation.test_treasury import _import, _vn, collect, march_collections
 
@@ -53,6 +53,12 @@ def test_the_treasury_check_posts_the_remittance_and_opens_breaks_for_what_is_ov
     assert sorted(overdue) == ["418-2552|2026-03", "418-2557|2026-04"]
     page = approver.get(response.location).get_data(as_text=True)
     assert "Treasury check run for" in page and _page_total(page, "remitted") == 80_000
+    # The runs and breaks it made are worked on the usual pages.
+    run_id = db.scalar(select(ReconRun.id).where(ReconRun.scope == "treasury:HN-CA"))
+    assert "treasury:HN-CA" in approver.get(f"/admin/finance/runs/{run_id}").get_data(as_text=True)
+    break_id = db.scalar(select(ReconBreak.id).where(ReconBreak.key == "418-2552|2026-03"))
+    detail = approver.get(f"/admin/finance/breaks/{break_id}")
+    assert detail.status_code == 200 and "not remitted in time" in detail.get_data(as_text=True)
 
 
 def test_an_unreadable_period_is_explained(officer):
