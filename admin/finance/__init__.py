@@ -4,7 +4,16 @@ Views are split by use case (one module each) and stay thin: read the form, call
 ``payments.reconciliation`` or ``payments.reporting``, render. The request edge commits.
 """
 
-from admin.finance import breaks, dashboard, imports, refunds, reports, runs, transactions  # noqa: F401  (registers the routes)
+from admin.finance import (  # noqa: F401  (registers the routes)
+    breaks,
+    dashboard,
+    imports,
+    refunds,
+    remittance,
+    reports,
+    runs,
+    transactions,
+)
 from admin.finance.blueprint import bp
 
 __all__ = ["bp"]

@@ -5,6 +5,7 @@ from payments.models.idempotency import IdempotencyKey
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from payments.models.receipts import Receipt, ReceiptCounter
 from payments.models.refunds import Refund
+from payments.models.treasury import TreasuryRemittance
 
 __all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerPosting", "LedgerTransaction", "Payment",
-           "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund"]
+           "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund", "TreasuryRemittance"]

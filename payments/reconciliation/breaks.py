@@ -7,6 +7,7 @@ here and by a database constraint). Every change appends a ``break_events`` row.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select, update
@@ -54,37 +55,56 @@ def break_key(kind: str, reference: str | None, provider_reference: str | None) 
     return f"ref:{reference}"
 
 
-def record_breaks(session: Session, run: ReconRun, clock: Clock = SYSTEM_CLOCK) -> int:
-    """Open a break for each new difference in ``run``, refresh known ones, close what now matches.
+@dataclass(frozen=True)
+class Difference:
+    """One difference a run found: its kind, its identity across runs, its day and the amounts."""
 
-    Set-based, so a run with tens of thousands of differences stays a handful of statements.
-    """
+    kind: str
+    key: str
+    day: date
+    our_amount: int | None
+    their_amount: int | None
+
+
+def record_breaks(session: Session, run: ReconRun, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Open a break for each new difference in ``run``'s results, refresh known ones, close what now matches."""
     results = session.execute(
         select(ReconResult.outcome, ReconResult.reference, ReconResult.provider_reference,
                ReconResult.our_amount, ReconResult.their_amount, ReconResult.day)
         .where(ReconResult.run_id == run.id, ReconResult.outcome.in_(RESULT_BREAKS))).all()
+    differences = [Difference(outcome, break_key(outcome, reference, provider_reference), day, ours, theirs)
+                   for outcome, reference, provider_reference, ours, theirs, day in results]
+    record_differences(session, run, differences, closes=RESULT_BREAKS, clock=clock)
+    return len(results)
+
+
+def record_differences(session: Session, run: ReconRun, differences: list[Difference], *,
+                       closes: tuple[str, ...], clock: Clock = SYSTEM_CLOCK) -> int:
+    """Register ``differences`` as breaks of ``run``'s scope; auto-close live ones of kinds ``closes`` it no
+    longer finds in its period. Set-based, so tens of thousands of differences stay a handful of statements."""
     known = dict(session.execute(select(ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status)
                                  .where(ReconBreak.scope == run.scope)).all())
     now, seen, fresh = clock.now(), set(), {}
-    for outcome, reference, provider_reference, ours, theirs, day in results:
-        identity = f"{outcome}|{break_key(outcome, reference, provider_reference)}"
+    for difference in differences:
+        identity = f"{difference.kind}|{difference.key}"
         seen.add(identity)
         if identity not in known:
-            fresh[identity] = {"scope": run.scope, "kind": outcome, "key": identity.split("|", 1)[1],
-                               "status": "open", "priority": PRIORITY[outcome], "day": day, "our_amount": ours,
-                               "their_amount": theirs, "currency": "VND", "opened_run_id": run.id,
-                               "last_seen_run_id": run.id, "opened_at": now}
+            fresh[identity] = {"scope": run.scope, "kind": difference.kind, "key": difference.key,
+                               "status": "open", "priority": PRIORITY[difference.kind], "day": difference.day,
+                               "our_amount": difference.our_amount, "their_amount": difference.their_amount,
+                               "currency": "VND", "opened_run_id": run.id, "last_seen_run_id": run.id,
+                               "opened_at": now}
     bulk_insert(session, ReconBreak, list(fresh.values()))
     opened = session.scalars(select(ReconBreak.id).where(ReconBreak.opened_run_id == run.id)).all()
     bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": None, "to_status": "open",
                                              "actor": f"run:{run.id}", "note": "", "at": now, "run_id": run.id}
                                             for i in opened])
-    _refresh_and_close(session, run, seen, now)
+    _refresh_and_close(session, run, seen, now, closes)
     session.flush()
-    return len(results)
+    return len(differences)
 
 
-def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now) -> None:
+def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, closes: tuple[str, ...]) -> None:
     live = session.execute(select(ReconBreak.id, ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status,
                                   ReconBreak.day, ReconBreak.kind)
                            .where(ReconBreak.scope == run.scope, ReconBreak.status.in_(LIVE),
@@ -93,7 +113,7 @@ def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now) -> 
     for start in range(0, len(still), 5_000):
         session.execute(update(ReconBreak).where(ReconBreak.id.in_(still[start:start + 5_000]))
                         .values(last_seen_run_id=run.id))
-    gone = [row for row in live if row[1] not in seen and row.kind in RESULT_BREAKS
+    gone = [row for row in live if row[1] not in seen and row.kind in closes
             and run.period_start <= row.day <= run.period_end]
     bulk_insert(session, BreakEvent, [{"break_id": row.id, "from_status": row.status, "to_status": "auto_closed",
                                              "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,

@@ -107,7 +107,8 @@ def _line(entry: Element, row: int) -> StatementLine:
         row=row, booked_on=booked_on, amount=amount if indicator == "CRDT" else -amount, currency=currency,
         description=description, value_on=_date(_child(entry, "ValDt")),
         bank_reference=_text(entry, "AcctSvcrRef") or _text(entry, "NtryRef"), end_to_end_id=end_to_end,
-        counterparty=_counterparty(details, indicator), reversal=_text(entry, "RvslInd") == "true",
+        counterparty=_counterparty(details, indicator),
+        counterparty_account=_counterparty_account(details, indicator), reversal=_text(entry, "RvslInd") == "true",
         payment_code=extract_payment_code(reference, end_to_end, description),
     )
 
@@ -117,6 +118,14 @@ def _counterparty(details: Element | None, indicator: str) -> str | None:
         return None
     party = "Dbtr" if indicator == "CRDT" else "Cdtr"
     return _text(details, "RltdPties", party, "Nm") or _text(details, "RltdPties", party, "Pty", "Nm")
+
+
+def _counterparty_account(details: Element | None, indicator: str) -> str | None:
+    # The account matters as much as the name: a Treasury transfer is recognised by either.
+    if details is None:
+        return None
+    party = "DbtrAcct" if indicator == "CRDT" else "CdtrAcct"
+    return _text(details, "RltdPties", party, "Id", "IBAN") or _text(details, "RltdPties", party, "Id", "Othr", "Id")
 
 
 def _date(element: Element | None) -> date | None:

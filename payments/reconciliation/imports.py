@@ -73,6 +73,7 @@ def _bank_row(statement_index: int, line: StatementLine) -> dict:
     return {"kind": "bank", "statement_index": statement_index, "row": line.row, "booked_on": line.booked_on,
             "value_on": line.value_on, "occurred_at": None, "amount": line.amount, "fee": 0, "net": line.amount,
             "currency": line.currency, "description": line.description, "payment_code": line.payment_code,
+            "counterparty": _cut(" ".join(p for p in (line.counterparty, line.counterparty_account) if p) or None, 200),
             "bank_reference": _cut(line.bank_reference, 100), "provider_reference": None,
             "end_to_end_id": _cut(line.end_to_end_id, 100), "payout_id": None, "category": None,
             "reversal": line.reversal}
@@ -84,6 +85,7 @@ def _provider_row(line: ProviderLine) -> dict:
     return {"kind": "provider", "statement_index": -1, "row": line.row, "booked_on": booked_on,
             "value_on": line.available_on, "occurred_at": line.occurred_at, "amount": line.gross, "fee": line.fee,
             "net": line.net, "currency": line.currency, "description": line.metadata.get("txn_ref", ""),
+            "counterparty": None,
             "payment_code": line.payment_code, "bank_reference": None,
             "provider_reference": _cut(line.provider_reference, 100), "end_to_end_id": None,
             "payout_id": _cut(line.payout_id, 64), "category": line.category, "reversal": False}

@@ -88,6 +88,8 @@ class ReportLine(Base):
     net: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(Text, default="")
+    #: The other party of a bank movement as the bank names it (name and account), when the format says.
+    counterparty: Mapped[str | None] = mapped_column(String(200))
     payment_code: Mapped[str | None] = mapped_column(String(20), index=True)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
     provider_reference: Mapped[str | None] = mapped_column(String(100), index=True)

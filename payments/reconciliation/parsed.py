@@ -45,6 +45,8 @@ class StatementLine:
     bank_reference: str | None = None
     end_to_end_id: str | None = None
     counterparty: str | None = None
+    #: The other party's account (IBAN or other id), when the format gives it.
+    counterparty_account: str | None = None
     reversal: bool = False
     #: Our payment code found in the reference or free text, if any.
     payment_code: str | None = None

@@ -114,6 +114,11 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("finance.reports", "GET"): ("/admin/finance/reports", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.download_report", "GET"): ("/admin/finance/reports/service.csv",
                                          staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.remittance", "GET"): ("/admin/finance/remittance", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.download_remittance", "GET"): ("/admin/finance/remittance.csv",
+                                             staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.check_remittance", "POST"): ("/admin/finance/remittance/check",
+                                           staff(FINANCE_OFFICER, FINANCE_APPROVER), 400),
     ("finance.transactions", "GET"): ("/admin/finance/transactions", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.transaction", "GET"): ("/admin/finance/transactions/GW0000000000",
                                      staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
@@ -170,7 +175,9 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("auth.logout", "POST"): ("/auth/logout", ("session", 302), 200),
 }
 #: Form data sent with POST routes (a CSRF token is always added).
-FORMS = {("admin.change_role", "POST"): {"role": FINANCE_OFFICER, "action": "grant"}}
+FORMS = {("admin.change_role", "POST"): {"role": FINANCE_OFFICER, "action": "grant"},
+         # An unreadable period: the check is refused before it runs anything.
+         ("finance.check_remittance", "POST"): {"from": "not a day"}}
 CALLERS = ("anonymous", "citizen_level1", "citizen_level2", *ROLES)
 
 

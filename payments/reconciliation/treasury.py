@@ -1,0 +1,200 @@
+"""Collected to remitted: Treasury transfers on an agency's statements against what it owes the State budget.
+
+Design overview
+---------------
+A run of scope ``treasury:<agency>`` over a period of Vietnamese days:
+
+1. Finds the debits on the agency's own statement accounts (``remittance_rules.yaml``) that go to the
+   State Treasury: the counterparty or text names it (KBNN, Kho bạc Nhà nước …, without diacritics) or a
+   configured Treasury account. Reversals are ignored; a line delivered in two files counts once.
+2. Reads from each such line the budget code (``TM 2557`` / ``tiểu mục 2557``, ``C418`` / ``chương 418``)
+   and the month it pays (``T03/2026``, ``tháng 3/2026``, ``kỳ 03/2026``). Without a code, an agency that
+   owes under a single budget code in the period is assumed to pay it; otherwise the line stays
+   unresolved (``not_ours``) for an officer.
+   Without a month, the oldest month still outstanding is paid, else the month the line was booked in.
+3. Posts each matched remittance once: Dr ``budget_payable:{agency}``, Cr ``bank:{agency}`` or
+   ``treasury_awaiting:{agency}`` (by the statement account's role), external id
+   ``remittance:<account>:<reference|day|amount>``, and a ``treasury_remittances`` row with the code and
+   month. Importing or running again posts nothing more.
+4. Raises an ``unremitted`` break for each budget code and month with money overdue at ``as_of``
+   (``payments.remittance``; under the 24-hour rule, keyed by the oldest unpaid day of the month too);
+   a later run that finds it remitted auto-closes the break.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
+from core.db import bulk_insert
+from core.errors import ValidationFailed
+from core.money import Money
+from payments import accounts, ledger
+from payments.models.treasury import TreasuryRemittance
+from payments.reconciliation.breaks import Difference, record_differences, supersede_earlier_runs
+from payments.reconciliation.matching import result_digest
+from payments.reconciliation.models import ReportLine, ReportStatement
+from payments.reconciliation.runs import ReconResult, ReconRun
+from payments.reconciliation.service import _refuse_signed_off, _start
+from payments.remittance import Obligation, obligations
+from payments.remittance_rules import AgencyAccount, RemittanceRules, first_of_month, fold
+from payments.sql import insert_if_absent
+
+SOURCE = "treasury"
+_SUB_ITEM = re.compile(r"\b(?:TM|TIEU MUC)[\s.:]*(\d{4})\b")
+_CHAPTER = re.compile(r"\b(?:C|CHUONG)[\s.:]*(\d{3})\b")
+_MONTH = (re.compile(r"\b(?:THANG|KY|T)[\s.:]*(\d{1,2})\s*(?:/|-|\.|NAM)\s*(\d{4})\b"),
+          re.compile(r"(?<![\d/.-])(\d{1,2})/(\d{4})(?![\d/])"))
+
+
+@dataclass(frozen=True)
+class TreasuryLine:
+    """A debit on one of the agency's accounts that goes to the Treasury."""
+
+    id: int
+    account: AgencyAccount
+    line_key: str
+    booked_on: date
+    amount: int
+    currency: str
+    text: str
+
+
+def reconcile_treasury(session: Session, *, agency: str, period_start: date, period_end: date,
+                       started_by: str, rules: RemittanceRules, as_of: datetime | None = None,
+                       clock: Clock = SYSTEM_CLOCK) -> ReconRun:
+    """Match the agency's Treasury transfers, post them, and raise or close ``unremitted`` breaks."""
+    if period_start > period_end:
+        raise ValidationFailed("the period ends before it starts", code="period_reversed")
+    as_of = as_of or clock.now()
+    scope = f"treasury:{agency}"
+    _refuse_signed_off(session, scope, period_start, period_end)
+    run = _start(session, scope, period_start, period_end, started_by, clock)
+    owed = {(o.budget_code, o.month): o for o in obligations(
+        session, rules, first=period_start, last=period_end, as_of=as_of, agency=agency)}
+    codes = _known_codes(rules, agency, owed)
+    done = {(r.account, r.line_key): r for r in session.scalars(
+        select(TreasuryRemittance).where(TreasuryRemittance.agency_code == agency))}
+    results = []
+    for line in treasury_lines(session, rules, agency, first=period_start, last=to_vietnam(as_of).date()):
+        earlier = done.get((line.account.number, line.line_key))
+        if earlier is not None:  # posted by an earlier run: already counted in the obligations' remitted
+            results.append(_result(run, line, "matched", f"{earlier.budget_code}|{earlier.period_month:%Y-%m}"))
+            continue
+        code = budget_code_of(line.text, codes)
+        if code is None:
+            results.append(_result(run, line, "not_ours", "treasury:unresolved"))
+            continue
+        month = month_of(line.text) or _oldest_outstanding(owed, code) or first_of_month(line.booked_on)
+        _post(session, run, agency, line, code, month, clock)
+        if (code, month) in owed:
+            owed[(code, month)].remitted += line.amount
+        results.append(_result(run, line, "matched", f"{code}|{month:%Y-%m}"))
+    bulk_insert(session, ReconResult, results)
+    differences = [_unremitted(o) for o in obligations(session, rules, first=period_start, last=period_end,
+                                                       as_of=as_of, agency=agency) if o.overdue > 0]
+    run.break_count = record_differences(session, run, differences, closes=("unremitted",), clock=clock)
+    run.matched_count = sum(1 for r in results if r["outcome"] == "matched")
+    run.result_digest = result_digest(session, run.id)
+    supersede_earlier_runs(session, run)
+    run.status, run.progress, run.finished_at = "completed", 100, clock.now()
+    session.flush()
+    return run
+
+
+def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, first: date,
+                   last: date) -> list[TreasuryLine]:
+    """The agency's debits to the Treasury booked from ``first`` to ``last``, oldest first, each once."""
+    own = {_digits(a.number): a for a in rules.agency(agency).accounts}
+    statement_accounts = [a for a in session.scalars(select(ReportStatement.account).distinct()) if _digits(a) in own]
+    if not statement_accounts:
+        return []
+    query = (select(ReportLine.id, ReportStatement.account, ReportLine.bank_reference, ReportLine.booked_on,
+                    ReportLine.amount, ReportLine.currency, ReportLine.description, ReportLine.counterparty)
+             .join(ReportStatement, and_(ReportStatement.file_id == ReportLine.file_id,
+                                         ReportStatement.index == ReportLine.statement_index))
+             .where(ReportLine.kind == "bank", ReportLine.amount < 0, ReportLine.reversal.is_(False),
+                    ReportStatement.account.in_(statement_accounts), ReportLine.booked_on >= first,
+                    ReportLine.booked_on <= last)
+             .order_by(ReportLine.booked_on, ReportLine.id))
+    lines, seen = [], set()
+    for row in session.execute(query):
+        account = own[_digits(row.account)]
+        key = f"{row.bank_reference or ''}|{row.booked_on.isoformat()}|{row.amount}"
+        if (account.number, key) in seen or not rules.names_treasury(row.description, row.counterparty):
+            continue
+        seen.add((account.number, key))
+        lines.append(TreasuryLine(row.id, account, key, row.booked_on, -row.amount, row.currency,
+                                  fold(f"{row.description} {row.counterparty or ''}")))
+    return lines
+
+
+def budget_code_of(text: str, codes: set[str]) -> str | None:
+    """The one budget code of ``codes`` the (folded) text names, or the only code there is; else None."""
+    sub_items, chapters = set(_SUB_ITEM.findall(text)), set(_CHAPTER.findall(text))
+    candidates = {c for c in codes if "-" in c and (not sub_items or c.split("-")[1] in sub_items)
+                  and (not chapters or c.split("-")[0] in chapters)}
+    if not sub_items and not chapters:
+        candidates = codes
+    return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+def month_of(text: str) -> date | None:
+    """The month a (folded) transfer text says it pays, e.g. ``T03/2026`` or ``THANG 3 NAM 2026``."""
+    for pattern in _MONTH:
+        for month, year in pattern.findall(text):
+            if 1 <= int(month) <= 12 and 2000 <= int(year) <= 2100:
+                return date(int(year), int(month), 1)
+    return None
+
+
+def _unremitted(item: Obligation) -> Difference:
+    """The break of an overdue obligation: one per month, or under an hourly rule one per oldest unpaid day,
+    so money that falls overdue after an earlier remittance closed the month's first break opens a new one."""
+    day = item.first_overdue_day()
+    key = f"{item.budget_code}|{item.month:%Y-%m}" + (f"|{day:%d}" if day else "")
+    return Difference("unremitted", key, day or item.month, item.overdue, item.remitted)
+
+
+def _known_codes(rules: RemittanceRules, agency: str, owed: dict[tuple[str, date], Obligation]) -> set[str]:
+    """The codes a transfer may pay: those the agency owes under in the period, else every configured one."""
+    owing = {code for code, _ in owed}
+    chapter = rules.agency(agency).chapter
+    return owing or ({f"{chapter}-{sub_item}" for sub_item in rules.sub_items.values()} if chapter else set())
+
+
+def _oldest_outstanding(owed: dict[tuple[str, date], Obligation], code: str) -> date | None:
+    return min((month for (c, month), o in owed.items() if c == code and o.outstanding > 0), default=None)
+
+
+def _post(session: Session, run: ReconRun, agency: str, line: TreasuryLine, code: str, month: date,
+          clock: Clock) -> None:
+    """Post the remittance and record what it paid; both happen once per bank movement."""
+    amount = Money(line.amount, line.currency)
+    source_account = accounts.agency_bank(agency) if line.account.ledger == "bank" else \
+        accounts.treasury_awaiting(agency)
+    posted = ledger.post(session, source=SOURCE, external_id=f"remittance:{line.account.number}:{line.line_key}",
+                         kind="treasury_remittance", clock=clock,
+                         legs=[ledger.debit(accounts.budget_payable(agency), amount),
+                               ledger.credit(source_account, amount)],
+                         description=f"Nộp KBNN {agency} {code} {month:%m/%Y} ({line.booked_on:%d/%m/%Y})")
+    insert_if_absent(session, TreasuryRemittance.__table__, {
+        "account": line.account.number, "line_key": line.line_key, "line_id": line.id, "agency_code": agency,
+        "budget_code": code, "period_month": month, "amount": line.amount, "currency": line.currency,
+        "booked_on": line.booked_on, "ledger_transaction_id": posted.transaction.id, "matched_run_id": run.id,
+        "matched_at": clock.now()}, ["account", "line_key"])
+
+
+def _result(run: ReconRun, line: TreasuryLine, outcome: str, reference: str) -> dict:
+    return {"run_id": run.id, "item_id": None, "line_id": line.id, "outcome": outcome, "reference": reference,
+            "provider_reference": line.line_key, "our_amount": None, "their_amount": -line.amount,
+            "day": line.booked_on}
+
+
+def _digits(text: str) -> str:
+    return "".join(c for c in text if c.isdigit())
