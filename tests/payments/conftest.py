@@ -56,7 +56,9 @@ def committing(database_url, sqlite_template, tmp_path):
     yield make_session_factory(engine)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
-            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs RESTART IDENTITY CASCADE"))
+            # recon_runs cascades to the breaks, results and items a committed run leaves behind.
+            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs, recon_runs"
+                                    " RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
