@@ -1,4 +1,5 @@
-"""Helpers for the finance page tests: payments written straight to the tables, bank statements, forms."""
+"""Helpers for the finance page tests: payments written straight to the tables (with their ledger postings),
+bank statements, forms."""
 
 from __future__ import annotations
 
@@ -7,8 +8,12 @@ import re
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
 
-from core.clock import SYSTEM_CLOCK, VIETNAM
+from core.clock import SYSTEM_CLOCK, VIETNAM, FixedClock
+from core.money import Money
+from payments import ledger
+from payments.codes import new_payment_code
 from payments.models.billing import Bill, Payment
+from payments.settlement import SOURCE, collection_legs, post_duplicate_capture
 
 ACCOUNT = "0011004123456"
 _serial = itertools.count(1)
@@ -36,12 +41,24 @@ def payment(db, *, amount: int, finished_at: datetime, provider: str = "stripe",
                 status="paid" if status == "succeeded" else "open", created_at=finished_at, updated_at=finished_at)
     db.add(bill)
     db.flush()
-    made = Payment(public_id=secrets.token_hex(16), bill_id=bill.id, provider=provider, status=status, amount=amount,
+    made = Payment(public_id=new_payment_code(), bill_id=bill.id, provider=provider, status=status, amount=amount,
                    currency="VND", refunded_amount=0, created_at=finished_at - timedelta(minutes=2),
                    expires_at=finished_at + timedelta(minutes=30), updated_at=finished_at, finished_at=finished_at)
     db.add(made)
     db.flush()
+    _post(db, bill, made)
     return made
+
+
+def _post(db, bill: Bill, made: Payment) -> None:
+    """Book the payment as settlement does, on the day it finished: a collection, or a duplicate owed back."""
+    clock = FixedClock(made.finished_at)
+    if made.status == "succeeded":
+        ledger.post(db, source=SOURCE, external_id=f"bill:{bill.public_id}:settled", kind="payment_captured",
+                    legs=collection_legs(bill, paid=Money(made.amount, "VND"), provider=made.provider), clock=clock,
+                    bill_id=bill.id, payment_id=made.id)
+    elif made.status == "duplicate":
+        post_duplicate_capture(db, made, clock=clock)
 
 
 def statement(*movements: tuple[date, int, str], opening: int = 1_000_000) -> bytes:
