@@ -133,3 +133,7 @@ _GENERATE = (
        SELECT 1, 'provider', -1, i, day, base - subsidy, 0, base - subsidy, 'VND', '', 'GW' || lpad(i::text, 10, '0'),
               'txn_' || i, 'po_' || provider || '_' || day, 'charge', false FROM gen WHERE i % 2 = 0""",
 )
+
+
+if __name__ == "__main__":
+    run()
