@@ -90,6 +90,10 @@ def test_csv_xlsx_and_pdf_of_every_cut_agree_with_each_other_and_the_dashboard(o
                                                             "300000"],
                                                            [collected["second"].isoformat(), "2", "33000", "5000",
                                                             "28000"]]
+    response = officer.get("/admin/finance/reports/payout.xlsx", query_string={"from": collected["from"],
+                                                                              "to": collected["to"]})
+    assert (f"filename=thu-payout-{collected['first']:%Y%m%d}-{collected['second']:%Y%m%d}.xlsx"
+            in response.headers["Content-Disposition"])
     by_payout = _csv(_download(officer, "payout", "csv", collected))
     assert [row[0] for row in by_payout[1:]] == ["Chưa chi trả", "Total"]  # no provider report imported yet
 
