@@ -114,7 +114,7 @@ def grand_total(movements: Iterable[Movement]) -> Totals:
 def ledger_movements(session: Session, first: date, last: date) -> list[Movement]:
     """The period's reported movements (effective dates ``first``..``last`` inclusive), in one query."""
     if session.get_bind().dialect.name == "postgresql":
-        # PostgreSQL's JIT compiler costs this query more than it saves (bench.reports measured 0.2-2 s of
+        # PostgreSQL's JIT compiler costs this query more than it saves (bench.reports measured 0.2-2.4 s of
         # compilation on 1M collections); SET LOCAL ends with the request's transaction.
         session.execute(text("SET LOCAL jit = off"))
     grain = _postings(first, last).subquery()
