@@ -1,5 +1,9 @@
 """The finance dashboard: collections by day, service, channel and agency, subsidy cost per programme, and open
-breaks by age, as charts."""
+breaks by age, as charts.
+
+Every collections number on the page, the subsidy cost included, comes from one read of the period's ledger
+movements, the same rows the reports are cut from, so a downloaded report's totals equal the dashboard's.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,18 @@ from gateway.database import db_session
 from gateway.i18n import money
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation.workbench import ageing
-from payments.reporting.collections import Collections, collections
-from payments.reporting.subsidies import SubsidyCosts, subsidy_costs
+from payments.reporting.collections import Collections, Line, collections
+from payments.reporting.subsidies import SubsidyCosts, programme_costs
 
 AGE_LABELS = {"0-2": _l("0–2 days"), "3-7": _l("3–7 days"), "8-30": _l("8–30 days"), "31+": _l("over 30 days")}
 
 
-def _money_items(data: Collections, cut: str, label=str) -> list[tuple[str, int, str]]:
-    return [(label(b.key), b.amount, _vnd(b.amount)) for b in data.by[cut]]
+def _label(line: Line) -> str:
+    return str(_l("No channel (fully subsidised)")) if line.key is None else str(line.key)
+
+
+def _money_items(data: Collections, cut: str, label=_label) -> list[tuple[str, int, str]]:
+    return [(label(line), line.totals.collected, _vnd(line.totals.collected)) for line in data.cut(cut)]
 
 
 def _vnd(amount: int) -> str:
@@ -33,7 +41,7 @@ def _vnd(amount: int) -> str:
 def build_charts(data: Collections, ages: dict[str, int], subsidies: SubsidyCosts) -> dict[str, charts.Chart]:
     """The dashboard's charts from the period's collections, its subsidy cost and the ageing of open breaks."""
     return {
-        "day": charts.column_chart(_money_items(data, "day", lambda d: d.strftime("%d/%m"))),
+        "day": charts.column_chart(_money_items(data, "day", lambda line: line.key.strftime("%d/%m"))),
         "service": charts.bar_chart(_money_items(data, "service")),
         "provider": charts.bar_chart(_money_items(data, "provider")),
         "agency": charts.bar_chart(_money_items(data, "agency")),
@@ -50,8 +58,10 @@ def dashboard():
     session = db_session()
     data = collections(session, first, last)
     ages = ageing(session, today=SYSTEM_CLOCK.today_in_vietnam())
-    subsidies = subsidy_costs(session, first, last)
-    return render_template("admin/finance/dashboard.html", data=data, ages=ages, subsidies=subsidies,
-                           charts=build_charts(data, ages, subsidies), total=_vnd(data.amount),
+    subsidies = programme_costs(data)
+    totals = data.totals
+    return render_template("admin/finance/dashboard.html", totals=totals, ages=ages, subsidies=subsidies,
+                           charts=build_charts(data, ages, subsidies), total=_vnd(totals.collected),
+                           refunds=_vnd(totals.refunds), net=_vnd(totals.net),
                            subsidy_total=_vnd(subsidies.amount), first=vn_date(first), last=vn_date(last),
                            errors=errors), 422 if errors else 200

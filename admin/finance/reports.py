@@ -1,5 +1,5 @@
-"""Reports of a chosen period: collections by service, day, channel or agency, and subsidy cost by programme,
-as CSV, XLSX or PDF."""
+"""Reports of a chosen period: collections by service, agency, day, channel or payout, and subsidy cost by
+programme, as CSV, XLSX or PDF, all cut from the same ledger movements."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reporting.collections import CUTS, collections, collections_table
 from payments.reporting.csv_export import to_csv
 from payments.reporting.pdf_export import to_pdf
-from payments.reporting.subsidies import PROGRAMME_CUT, subsidy_costs, subsidy_table
+from payments.reporting.subsidies import PROGRAMME_CUT, programme_costs, subsidy_table
 from payments.reporting.tables import ReportTable
 from payments.reporting.xlsx_export import to_xlsx
 
@@ -33,10 +33,10 @@ _STEMS = {PROGRAMME_CUT: "ho-tro"}
 
 def build_table(cut: str, first: date, last: date) -> ReportTable:
     """The report table of one cut of the period."""
-    session, now = db_session(), SYSTEM_CLOCK.now()
+    data, now = collections(db_session(), first, last), SYSTEM_CLOCK.now()
     if cut == PROGRAMME_CUT:
-        return subsidy_table(subsidy_costs(session, first, last), generated_at=now)
-    return collections_table(collections(session, first, last), cut, generated_at=now)
+        return subsidy_table(programme_costs(data), generated_at=now)
+    return collections_table(data, cut, generated_at=now)
 
 
 @bp.get("/reports")

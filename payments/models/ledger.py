@@ -54,8 +54,8 @@ class LedgerTransaction(Base):
     #: What kind of movement: ``payment_captured``, ``bill_settled_free``, ``refund``, ``reversal``…
     kind: Mapped[str] = mapped_column(String(50))
     description: Mapped[str] = mapped_column(String(500), default="")
-    #: The accounting date in Asia/Ho_Chi_Minh (reports and period sign-off use it).
-    effective_date: Mapped[date] = mapped_column(Date)
+    #: The accounting date in Asia/Ho_Chi_Minh (reports and period sign-off use it; indexed for reports).
+    effective_date: Mapped[date] = mapped_column(Date, index=True)
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     bill_id: Mapped[int | None] = mapped_column(ID, ForeignKey("bills.id"), index=True)
     payment_id: Mapped[int | None] = mapped_column(ID, ForeignKey("payments.id"), index=True)

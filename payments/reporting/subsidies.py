@@ -1,8 +1,8 @@
-"""Subsidy cost per programme: what each programme funded on the bills paid in a period.
+"""Subsidy cost per programme: what each programme funded on the bills collected in a period.
 
-A bill's ``subsidy_lines`` (``[{"programme", "amount"}]``, pinned with its quote) say what each programme
-pays; a bill counts on the Vietnamese calendar day it was paid (by a payment or, at 0 đ, by the subsidy
-alone). The dashboard and every report format are built from the same sums, so they agree to the dong.
+Read from the same ledger movements as the collections cuts (the debits to ``subsidy_receivable:{programme}``
+by collection transactions, on their effective day in Asia/Ho_Chi_Minh), so the programme totals add up to
+the collections' ``subsidy`` column, and the dashboard and every report format agree to the dong.
 """
 
 from __future__ import annotations
@@ -11,11 +11,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from payments.models.billing import Bill
-from payments.reconciliation.expected import vietnam_day_bounds
+from payments.reporting.collections import Collections, collections, period_label
 from payments.reporting.tables import Column, ReportTable
 
 #: The report cut's name next to the collections cuts.
@@ -24,7 +22,7 @@ PROGRAMME_CUT = "programme"
 
 @dataclass(frozen=True)
 class ProgrammeCost:
-    """One programme: how many paid bills it funded and how much."""
+    """One programme: how many collected bills it funded and how much."""
 
     programme: str
     bills: int
@@ -45,23 +43,20 @@ class SubsidyCosts:
         return sum(cost.amount for cost in self.by_programme)
 
 
-def sum_lines(subsidy_lines: list[list[dict]]) -> tuple[ProgrammeCost, ...]:
-    """Sum the subsidy lines of several bills per programme (a bill counts once per programme it draws on)."""
+def programme_costs(data: Collections) -> SubsidyCosts:
+    """Sum the period's subsidy movements per programme (a bill counts once for each programme it draws on)."""
     sums: dict[str, list[int]] = defaultdict(lambda: [0, 0])
-    for lines in subsidy_lines:
-        for programme in {line["programme"] for line in lines or () if int(line["amount"])}:
-            sums[programme][0] += 1
-        for line in lines or ():
-            sums[line["programme"]][1] += int(line["amount"])
-    return tuple(ProgrammeCost(code, n, total) for code, (n, total) in sorted(sums.items()) if total)
+    for movement in data.movements:
+        if movement.programme is not None:
+            sums[movement.programme][0] += movement.funded
+            sums[movement.programme][1] += movement.totals.subsidy
+    costs = tuple(ProgrammeCost(code, n, total) for code, (n, total) in sorted(sums.items()) if n or total)
+    return SubsidyCosts(data.period_start, data.period_end, costs)
 
 
 def subsidy_costs(session: Session, period_start: date, period_end: date) -> SubsidyCosts:
-    """Sum the subsidy lines of the bills paid in the period by programme."""
-    start, end = vietnam_day_bounds(period_start, period_end)
-    lines = session.scalars(select(Bill.subsidy_lines).where(Bill.status == "paid", Bill.paid_at >= start,
-                                                             Bill.paid_at < end))
-    return SubsidyCosts(period_start, period_end, sum_lines(list(lines)))
+    """The subsidy cost per programme of Vietnamese days ``period_start``..``period_end``, from the ledger."""
+    return programme_costs(collections(session, period_start, period_end))
 
 
 def subsidy_table(data: SubsidyCosts, *, generated_at: datetime) -> ReportTable:
@@ -70,6 +65,6 @@ def subsidy_table(data: SubsidyCosts, *, generated_at: datetime) -> ReportTable:
                Column("bills", "Số khoản thu", "Bills", "count"),
                Column("amount", "Số tiền hỗ trợ", "Subsidy", "money"))
     rows = tuple({"programme": c.programme, "bills": c.bills, "amount": c.amount} for c in data.by_programme)
-    period = f"{data.period_start:%d/%m/%Y} – {data.period_end:%d/%m/%Y}"
-    return ReportTable(title="Tổng hợp chi phí hỗ trợ theo chương trình", period=period, columns=columns, rows=rows,
+    return ReportTable(title="Tổng hợp chi phí hỗ trợ theo chương trình",
+                       period=period_label(data.period_start, data.period_end), columns=columns, rows=rows,
                        generated_at=generated_at)

@@ -17,7 +17,7 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from identity.devidp.seed import seed_demo_staff
-from tests.admin.finance.support import at_vietnam, days_ago, payment, statement
+from tests.admin.finance.support import at_vietnam, booked_refund, days_ago, payment, statement
 from tests.browser.conftest import screenshot, served_gateway
 
 pytestmark = pytest.mark.browser
@@ -36,12 +36,15 @@ def finance_server(tmp_path_factory):
 
 
 def _payments(session) -> None:
+    """Six collections over two days (one subsidised) and a refund: 583,000 ₫ collected, 533,000 ₫ net."""
     day, before = days_ago(5), days_ago(6)
     payment(session, amount=150_000, finished_at=at_vietnam(day, 9), provider="vietqr")
     payment(session, amount=8_000, finished_at=at_vietnam(day, 10), provider="vietqr", service="TLHT")
-    payment(session, amount=200_000, finished_at=at_vietnam(before, 11), provider="stripe")
+    refunded = payment(session, amount=200_000, finished_at=at_vietnam(before, 11), provider="stripe")
     payment(session, amount=100_000, finished_at=at_vietnam(before, 23, 30), provider="vnpay", service="LLTP")
     payment(session, amount=25_000, finished_at=at_vietnam(day, 15), provider="stripe", service="PARKING")
+    payment(session, amount=60_000, subsidy=40_000, finished_at=at_vietnam(day, 16), provider="stripe")
+    booked_refund(session, refunded, 50_000, at_vietnam(day, 17))
 
 
 def log_in(page, base_url: str, path: str, name: str) -> None:
@@ -103,10 +106,18 @@ def approver_steps(page, base_url: str, run_url: str) -> None:
     screenshot(page, "finance-signed-off-360px")
 
 
-def dashboard_total(page, base_url: str, period: str) -> int:
-    """The collected total the dashboard shows for ``period`` (a query string)."""
+def dashboard_totals(page, base_url: str, period: str) -> dict[str, int]:
+    """The totals the dashboard shows for ``period`` (a query string): collected, count, refunds, net, subsidy."""
     page.goto(f"{base_url}/admin/finance/?{period}")
-    return int(re.sub(r"\D", "", page.locator('[data-total="amount"]').inner_text()))
+    return {name: int(re.sub(r"\D", "", page.locator(f'[data-total="{name}"]').inner_text()))
+            for name in ("amount", "count", "refunds", "net", "subsidy")}
+
+
+def xlsx_totals(content: bytes) -> dict[str, int]:
+    """The totals row of a downloaded collections workbook, by the dashboard's names."""
+    rows = list(load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+    count, collected, subsidy, _paid, refunds, net, _duplicates = rows[-1][1:]
+    return {"amount": collected, "count": count, "refunds": refunds, "net": net, "subsidy": subsidy}
 
 
 def download(page, name: str) -> bytes:
@@ -125,18 +136,22 @@ def test_officer_and_approver_work_a_day_and_the_reports_match_the_dashboard(fin
     approver = approver_context.new_page()
     approver_steps(approver, base_url, run_url)
     period = f"from={days_ago(6):%d/%m/%Y}&to={days_ago(5):%d/%m/%Y}"
-    total = dashboard_total(approver, base_url, period)
-    assert total == 483_000
+    totals = dashboard_totals(approver, base_url, period)
+    assert totals == {"amount": 583_000, "count": 6, "refunds": 50_000, "net": 533_000, "subsidy": 40_000}
     fits(approver)
     screenshot(approver, "finance-dashboard-360px")
     approver.goto(f"{base_url}/admin/finance/reports?{period}")
-    xlsx = download(approver, "Tổng hợp thu theo dịch vụ (XLSX)")
-    assert list(load_workbook(io.BytesIO(xlsx)).active.iter_rows(values_only=True))[-1][2] == total
+    assert xlsx_totals(download(approver, "Tổng hợp thu theo dịch vụ (XLSX)")) == totals
+    assert xlsx_totals(download(approver, "Tổng hợp thu theo đợt chi trả (XLSX)")) == totals
+    programmes = load_workbook(io.BytesIO(download(approver, "Chi phí hỗ trợ theo chương trình (XLSX)")))
+    assert list(programmes.active.iter_rows(values_only=True))[-1][2] == totals["subsidy"]
     pdf = download(approver, "Tổng hợp thu theo ngày (PDF)")
     assert pdf.startswith(b"%PDF")
     if shutil.which("pdftotext"):
         text = subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True)
-        assert "483.000 ₫" in text.stdout.decode()
+        total_line = next(line for line in text.stdout.decode().splitlines() if "Tổng cộng" in line)
+        assert re.findall(r"\d[\d.]*", total_line) == ["6", "583.000", "40.000", "543.000", "50.000", "533.000",
+                                                       "0"]
     screenshot(approver, "finance-reports-360px")
     approver.set_viewport_size(DESKTOP)
     for path, name in ((f"/admin/finance/?{period}", "dashboard"), ("/admin/finance/breaks?status=", "breaks"),

@@ -45,6 +45,7 @@ def test_the_dashboard_charts_the_subsidy_cost_per_programme_and_tables_it(offic
     assert shown == total
     text = text_of(page)
     assert "HN-NQ11-2024" in text and "310,000 ₫" in text and OTHER in text and "40,000 ₫" in text
+    assert "No channel (fully subsidised)" in text  # the free bill's collection, in the per-channel chart
     table = text.split('data-table="subsidy"')[1]
     assert "HN-NQ11-2024</th><td class=\"num\">3</td>" in table.replace(" <", "<")
 

@@ -1,6 +1,6 @@
 """Treasury remittances found on bank statements; the counterparty of a bank line
 
-Revision ID: 0010_treasury_remittance
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-29
 """
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import core.db
 
 
-revision = '0010_treasury_remittance'
+revision = '0009'
 down_revision = '0008'
 branch_labels = None
 depends_on = None
