@@ -2,9 +2,15 @@
 
 from payments.models.billing import Bill, Payment, PaymentEvent, ProviderEvent
 from payments.models.idempotency import IdempotencyKey
-from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
+from payments.models.ledger import (
+    LedgerAccount,
+    LedgerClosedDay,
+    LedgerPayoutTag,
+    LedgerPosting,
+    LedgerTransaction,
+)
 from payments.models.receipts import Receipt, ReceiptCounter
 from payments.models.refunds import Refund
 
-__all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerPosting", "LedgerTransaction", "Payment",
-           "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund"]
+__all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerClosedDay", "LedgerPayoutTag", "LedgerPosting",
+           "LedgerTransaction", "Payment", "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund"]

@@ -154,6 +154,14 @@ class ReconBreak(Base):
     proposed_by: Mapped[str | None] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
     resolution: Mapped[str | None] = mapped_column(Text)
+    #: The money the proposed resolution moves, from the closed list in ``resolutions.MOVEMENTS`` (or none).
+    movement: Mapped[str | None] = mapped_column(String(30))
+    #: The account the officer chose for the movement (the other side follows from the movement).
+    movement_account: Mapped[str | None] = mapped_column(String(200))
+    #: Whole dong, positive.
+    movement_amount: Mapped[int | None] = mapped_column(BigInteger)
+    #: The ledger transaction posted when a second officer approved the movement.
+    ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
 
 
 class BreakEvent(Base):
@@ -169,3 +177,5 @@ class BreakEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_runs.id"))
+    #: The ledger transaction this change posted (an approved resolution that moves money).
+    ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
