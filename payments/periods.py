@@ -62,7 +62,7 @@ def closed_days(session: Session, first: date, last: date) -> list[date]:
 def close_days(session: Session, first: date, last: date, *, closed_by: str, clock: Clock,
                run_id: int | None = None) -> int:
     """Close ``first`` .. ``last`` to postings; return how many days were newly closed."""
-    _lock_ledger(session)
+    lock_ledger(session)
     after = last + timedelta(days=1)
     reopens = first_open_day(session, after)
     newly, day = 0, first
@@ -78,7 +78,11 @@ def close_days(session: Session, first: date, last: date, *, closed_by: str, clo
     return newly
 
 
-def _lock_ledger(session: Session) -> None:
+def lock_ledger(session: Session) -> None:
+    """Wait (boundedly) until no posting is in flight, and hold new ones until this transaction ends.
+
+    Taken again in the same transaction it costs nothing; raises ``Conflict`` (``ledger_busy``) on timeout.
+    """
     if session.get_bind().dialect.name != "postgresql":
         return  # SQLite transactions take the write lock when they begin
     try:

@@ -13,6 +13,7 @@ ERROR_MESSAGES = {
     "already_confirmed": _l("This bank line has already been confirmed."),
     "suggestion_not_found": _l("This suggested match no longer exists."),
     "period_signed_off": _l("This period is signed off; corrections go into the next period."),
+    "ledger_busy": _l("The ledger is busy with payments right now; sign off again in a moment."),
     "unknown_scope": _l("Choose a provider, or enter the bank account number."),
     "period_reversed": _l("The last day must not be before the first day."),
     "period_in_future": _l("The period cannot end after today."),

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from payments import periods
 from payments.reconciliation.bank import classify_bank_lines, expected_payouts
 from payments.reconciliation.breaks import record_breaks, supersede_earlier_runs
 from payments.reconciliation.matching import (
@@ -96,14 +97,16 @@ def outcome_counts(session: Session, run_id: int) -> dict[str, int]:
 
 
 def sign_off(session: Session, run_id: int, *, approver: str, clock: Clock = SYSTEM_CLOCK) -> ReconRun:
-    """Freeze a completed run's period: later runs of its scope and period are refused."""
+    """Freeze a completed run's period: later runs of its scope and period are refused, and the ledger
+    takes no more postings dated in it (corrections land in the next open day)."""
+    periods.lock_ledger(session)  # before the run's row lock: a run in flight may hold the ledger, then wait for it
     run = session.get(ReconRun, run_id, with_for_update=True)
     if run is None:
         raise NotFound(f"run {run_id} does not exist", code="run_not_found")
     if run.status != "completed":
         raise InvalidTransition(f"run {run_id} is {run.status}; only a completed run can be signed off")
     run.status, run.signed_off_by, run.signed_off_at = "signed_off", approver, clock.now()
-    session.flush()
+    periods.close_days(session, run.period_start, run.period_end, closed_by=approver, clock=clock, run_id=run.id)
     return run
 
 
