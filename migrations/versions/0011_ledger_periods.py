@@ -12,10 +12,10 @@ Revises: 0008
 Create Date: 2026-11-29
 """
 
-from alembic import op
 import sqlalchemy as sa
-import core.db
+from alembic import op
 
+import core.db
 
 revision = "0011_ledger_periods"
 down_revision = "0008"
@@ -91,7 +91,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute(PG_FUNCTIONS)
         op.execute("CREATE TRIGGER ledger_postings_open_period AFTER INSERT ON ledger_postings "
-                   "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_closed_day()")
+                   "REFERENCING NEW TABLE AS new_postings FOR EACH STATEMENT "
+                   "EXECUTE FUNCTION ledger_refuse_closed_day()")
         op.execute("CREATE TRIGGER ledger_closed_days_kept BEFORE UPDATE OR DELETE ON ledger_closed_days "
                    "FOR EACH ROW EXECUTE FUNCTION ledger_keep_closed_days()")
     else:

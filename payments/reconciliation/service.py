@@ -22,6 +22,7 @@ from payments.reconciliation.matching import (
     result_digest,
     snapshot_items,
 )
+from payments.reconciliation.postings import post_bank_run
 from payments.reconciliation.runs import ReconResult, ReconRun
 
 Progress = Callable[[int], None]
@@ -65,6 +66,8 @@ def reconcile_bank(session: Session, *, account: str, period_start: date, period
     report(25)
     classify_bank_lines(session, run=run, account=account, as_of=as_of or clock.today_in_vietnam(), policy=policy)
     report(60)
+    post_bank_run(session, run, account, clock)  # before _finish: it writes the open events of payout breaks
+    report(80)
     return _finish(session, run, clock, report)
 
 

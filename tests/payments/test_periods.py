@@ -121,7 +121,8 @@ def test_the_database_refuses_raw_postings_added_to_a_transaction_of_a_signed_of
     _close(db, clock, TODAY)
     with pytest.raises(Exception, match="ledger period closed"), db.begin_nested():
         db.execute(text("INSERT INTO ledger_postings (transaction_id, account_id, side, amount, currency) "
-                        "SELECT :txn, account_id, side, amount, currency FROM ledger_postings WHERE transaction_id = :txn"),
+                        "SELECT :txn, account_id, side, amount, currency FROM ledger_postings "
+                        "WHERE transaction_id = :txn"),
                    {"txn": original.transaction.id})
 
 
