@@ -34,10 +34,9 @@ from payments.accounts import Account
 from payments.ledger import Leg, credit, debit
 from payments.models.billing import Payment
 from payments.models.ledger import LedgerTransaction
-from payments.reconciliation.breaks import PRIORITY
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.models import ReportFile, ReportLine
-from payments.reconciliation.runs import ReconBreak, ReconItem, ReconResult, ReconRun
+from payments.reconciliation.runs import PRIORITY, ReconBreak, ReconItem, ReconResult, ReconRun
 
 SOURCE = "reconciliation"
 _PROVIDER_OF_FORMAT = {fmt: provider for provider, formats in PROVIDER_FORMATS.items() for fmt in formats}

@@ -33,6 +33,10 @@ OUTCOMES = ("matched", "suggested", "pending", "unpaid", "not_ours", "missing_at
 ITEM_KINDS = ("payment", "payout")
 BREAK_KINDS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
                "duplicate_at_provider", "date_out_of_window", "payout_mismatch", "bank_mismatch", "unremitted")
+#: Lower is more urgent. A citizen charged for what we recorded as failed comes first.
+PRIORITY = {"status_mismatch": 1, "missing_at_provider": 2, "amount_mismatch": 2, "duplicate_at_provider": 2,
+            "payout_mismatch": 2, "bank_mismatch": 2, "missing_internally": 3, "date_out_of_window": 3,
+            "unremitted": 1}
 BREAK_STATUSES = ("open", "investigating", "resolution_proposed", "approved", "resolved", "auto_closed")
 
 

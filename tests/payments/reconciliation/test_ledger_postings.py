@@ -3,75 +3,31 @@
 from __future__ import annotations
 
 import itertools
-from datetime import UTC, date, datetime
+from datetime import date
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.clock import FixedClock
-from payments import accounts, ledger, payout_tags
+from payments import ledger, payout_tags
 from payments.models.ledger import LedgerTransaction
-from payments.providers import register_provider, registered_providers, unregister_provider
-from payments.providers.sandbox import SandboxProvider
 from payments.reconciliation.bank import confirm_suggestion
-from payments.reconciliation.imports import import_report
 from payments.reconciliation.runs import ReconBreak, ReconResult
-from payments.reconciliation.service import reconcile_bank, reconcile_provider, sign_off
-from tests.payments.factories import judicial_record_quote, make_payment
-from tests.payments.reconciliation.test_bank import ACCOUNT, statement
-from tests.payments.test_settlement import _pay
+from payments.reconciliation.service import reconcile_provider, sign_off
+from tests.payments.reconciliation.bank_flow import (
+    ACCOUNT,
+    BANK,
+    CLEARING,
+    CLOCK,
+    FEES,
+    SUSPENSE,
+    bank,
+    captured,
+    run,
+    stripe_report,
+)
 
-CLOCK = FixedClock(datetime(2026, 12, 9, 3, 0, tzinfo=UTC))
-BANK, CLEARING = accounts.bank_account(ACCOUNT).code, accounts.provider_clearing("stripe").code
-FEES, SUSPENSE = accounts.provider_fees("stripe").code, accounts.suspense().code
-STRIPE_HEADER = ("balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,"
-                 "source_id,description,automatic_payout_id,charge_id,payment_intent_id,payment_metadata[payment_code]")
 _serial = itertools.count(1)
-
-
-@pytest.fixture()
-def stripe(db):
-    """A stand-in registered as ``stripe``, so payments are captured into ``clearing:stripe``."""
-    earlier = registered_providers().get("stripe")
-    provider = SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=CLOCK)
-    provider.name = "stripe"
-    register_provider(provider)
-    yield provider
-    unregister_provider("stripe")
-    if earlier is not None:
-        register_provider(earlier)
-
-
-def _captured(db, amount: int) -> str:
-    """A captured stripe payment of ``amount``; returns its payment code."""
-    payment = make_payment(db, CLOCK, provider="stripe", quote=_quote(amount))
-    _pay(db, CLOCK, payment)
-    return payment.public_id
-
-
-def _quote(amount: int):
-    return judicial_record_quote(due=amount, base=amount)
-
-
-def _stripe_report(db, payout: str, lines: list[tuple[str, int, int]]) -> None:
-    rows = [STRIPE_HEADER]
-    for code, gross, fee in lines:
-        n = next(_serial)
-        rows.append(f"txn_{n:05d},2026-12-01 02:00:00,2026-12-03 00:00:00,vnd,{gross},{fee},{gross - fee},charge,"
-                    f"ch_{n:05d},Phí,{payout},ch_{n:05d},pi_{n:05d},{code}")
-    import_report(db, ("\n".join(rows) + "\n").encode(), "stripe", filename=f"{payout}.csv", imported_by="t",
-                  clock=CLOCK)
-
-
-def _bank(db, *movements, name="bank.csv") -> None:
-    import_report(db, statement(*movements), "vn_bank", filename=name, imported_by="t", clock=CLOCK)
-
-
-def _run(db, start=date(2026, 12, 3), end=date(2026, 12, 4)):
-    return reconcile_bank(db, account=ACCOUNT, period_start=start, period_end=end, items=[], started_by="staff:1",
-                          payout_providers=("stripe",), clock=CLOCK)
 
 
 def _balances(db) -> dict[str, int]:
@@ -83,10 +39,10 @@ def _transactions(db) -> int:
 
 
 def test_a_matched_payout_books_its_fees_and_net_and_its_clearing_entries_add_up_to_zero(db, stripe):
-    first, second = _captured(db, 200_000), _captured(db, 100_000)
-    _stripe_report(db, "po_1", [(first, 200_000, 7_800), (second, 100_000, 3_900)])
-    _bank(db, ("03/12/2026", 288_300, "STRIPE PAYOUT po_1"))
-    _run(db)
+    first, second = captured(db, 200_000), captured(db, 100_000)
+    stripe_report(db, "po_1", [(first, 200_000, 7_800), (second, 100_000, 3_900)])
+    bank(db, ("03/12/2026", 288_300, "STRIPE PAYOUT po_1"))
+    run(db)
     assert _balances(db) == {BANK: 288_300, CLEARING: 0, FEES: 11_700, SUSPENSE: 0}
     assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
     kinds = sorted(t.kind for t in payout_tags.tagged(db, "stripe", "po_1"))
@@ -96,46 +52,46 @@ def test_a_matched_payout_books_its_fees_and_net_and_its_clearing_entries_add_up
 
 
 def test_rerunning_a_bank_run_posts_nothing_new(db, stripe):
-    code = _captured(db, 200_000)
-    _stripe_report(db, "po_1", [(code, 200_000, 7_800)])
-    _bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"), ("03/12/2026", 50_000, "UNG HO"))
-    _run(db)
+    code = captured(db, 200_000)
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"), ("03/12/2026", 50_000, "UNG HO"))
+    run(db)
     before, balances = _transactions(db), _balances(db)
-    _run(db)
-    _run(db, start=date(2026, 12, 1), end=date(2026, 12, 5))  # an overlapping period finds the same lines
+    run(db)
+    run(db, start=date(2026, 12, 1), end=date(2026, 12, 5))  # an overlapping period finds the same lines
     assert _transactions(db) == before and _balances(db) == balances
 
 
 def test_a_payout_whose_captures_differ_from_the_report_opens_a_payout_mismatch(db, stripe):
-    code = _captured(db, 150_000)  # the provider reports 200,000 for it
-    _stripe_report(db, "po_1", [(code, 200_000, 7_800)])
-    _bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"))
-    _run(db)
+    code = captured(db, 150_000)  # the provider reports 200,000 for it
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"))
+    run(db)
     assert payout_tags.clearing_balance(db, "stripe", "po_1") == -50_000
     (found,) = db.scalars(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch")).all()
     assert (found.key, found.our_amount, found.their_amount, found.status) == ("payout:po_1", 150_000, 200_000, "open")
 
 
 def test_a_bank_credit_nobody_claims_goes_to_suspense(db, stripe):
-    _bank(db, ("03/12/2026", 50_000, "UNG HO QUY"))
-    run = _run(db)
+    bank(db, ("03/12/2026", 50_000, "UNG HO QUY"))
+    bank_run = run(db)
     assert _balances(db) == {BANK: 50_000, CLEARING: 0, FEES: 0, SUSPENSE: -50_000}
     (posted,) = db.scalars(select(LedgerTransaction)).all()
-    line_key = db.scalar(select(ReconResult.provider_reference).where(ReconResult.run_id == run.id))
+    line_key = db.scalar(select(ReconResult.provider_reference).where(ReconResult.run_id == bank_run.id))
     assert (posted.kind, posted.external_id) == ("unidentified_credit", f"bank:{ACCOUNT}:{line_key}")
 
 
 def test_a_credit_identified_later_leaves_suspense_by_a_new_transaction_naming_the_first(db, stripe):
-    code = _captured(db, 200_000)
-    _bank(db, ("03/12/2026", 192_200, "CHUYEN TIEN"))  # the payout id is missing from the bank's text
-    _run(db)
+    code = captured(db, 200_000)
+    bank(db, ("03/12/2026", 192_200, "CHUYEN TIEN"))  # the payout id is missing from the bank's text
+    run(db)
     assert ledger.balance(db, SUSPENSE).amount == -192_200
-    _stripe_report(db, "po_1", [(code, 200_000, 7_800)])
-    suggested = _run(db)
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    suggested = run(db)
     result = db.scalar(select(ReconResult).where(ReconResult.run_id == suggested.id,
                                                  ReconResult.outcome == "suggested"))
     confirm_suggestion(db, result.id, officer="staff:1", clock=CLOCK)
-    _run(db)
+    run(db)
     assert _balances(db) == {BANK: 192_200, CLEARING: 0, FEES: 7_800, SUSPENSE: 0}
     moved = db.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "payout"))
     parked = db.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "unidentified_credit"))
@@ -144,13 +100,13 @@ def test_a_credit_identified_later_leaves_suspense_by_a_new_transaction_naming_t
 
 
 def test_a_payout_booked_on_a_signed_off_day_lands_in_the_next_open_day(db, stripe):
-    code = _captured(db, 200_000)
-    _stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    code = captured(db, 200_000)
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
     provider_run = reconcile_provider(db, provider="stripe", period_start=date(2026, 12, 1),
                                       period_end=date(2026, 12, 3), items=[], started_by="staff:1", clock=CLOCK)
     sign_off(db, provider_run.id, approver="staff:2", clock=CLOCK)  # closes 1-3 December in the ledger
-    _bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"))
-    _run(db)
+    bank(db, ("03/12/2026", 192_200, "STRIPE PAYOUT po_1"))
+    run(db)
     posted = db.scalars(select(LedgerTransaction).where(LedgerTransaction.source == "reconciliation")).all()
     assert sorted(t.kind for t in posted) == ["payout", "provider_fees"]
     assert {t.effective_date for t in posted} == {date(2026, 12, 4)}
@@ -164,13 +120,13 @@ def test_tagged_clearing_entries_add_up_to_zero_exactly_when_every_capture_match
     with db.begin_nested() as savepoint:
         payout = f"po_h{next(_serial)}"
         lines = [(gross, min(fee, gross - 1)) for gross, fee in lines]  # a payout of 0 never reaches a bank
-        codes = [_captured(db, gross - (short if n == 0 else 0)) if gross > short else _captured(db, gross)
+        codes = [captured(db, gross - (short if n == 0 else 0)) if gross > short else captured(db, gross)
                  for n, (gross, _) in enumerate(lines)]
         captured_short = short if lines[0][0] > short else 0
-        _stripe_report(db, payout, [(code, gross, fee) for code, (gross, fee) in zip(codes, lines, strict=True)])
+        stripe_report(db, payout, [(code, gross, fee) for code, (gross, fee) in zip(codes, lines, strict=True)])
         net = sum(gross - fee for gross, fee in lines)
-        _bank(db, ("03/12/2026", net, f"STRIPE PAYOUT {payout}"), name=f"{payout}.csv")
-        _run(db)
+        bank(db, ("03/12/2026", net, f"STRIPE PAYOUT {payout}"), name=f"{payout}.csv")
+        run(db)
         assert payout_tags.clearing_balance(db, "stripe", payout) == -captured_short
         mismatch = db.scalar(select(ReconBreak.id).where(ReconBreak.key == f"payout:{payout}"))
         assert (mismatch is not None) == (captured_short != 0)
