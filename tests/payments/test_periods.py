@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -10,6 +11,7 @@ from hypothesis import strategies as st
 from sqlalchemy import select, text
 
 from core.clock import FixedClock
+from core.errors import Conflict
 from core.money import vnd
 from payments import accounts, ledger, periods
 from payments.errors import LedgerPeriodClosed
@@ -168,3 +170,42 @@ def test_every_closed_day_reopens_on_the_first_open_day_after_it(db, clock, clos
             assert row.reopens_on == expected
         assert {row.day for row in db.scalars(select(LedgerClosedDay))} == closed
         savepoint.rollback()
+
+
+def test_a_sign_off_waits_for_postings_in_flight_and_gives_up_if_they_last(postgres_only, committing, clock,
+                                                                          monkeypatch):
+    monkeypatch.setattr(periods, "CLOSE_LOCK_TIMEOUT", "200ms")
+    with committing() as posting, committing() as closing:
+        _post(posting, clock, "in-flight")  # not committed yet
+        with pytest.raises(Conflict) as busy:
+            _close(closing, clock, TODAY)
+        assert busy.value.code == "ledger_busy"
+        closing.rollback()
+        posting.commit()
+        _close(closing, clock, TODAY)
+        closing.commit()
+    with committing() as session:
+        (posted,) = session.scalars(select(LedgerTransaction)).all()
+        assert posted.effective_date == TODAY and periods.is_closed(session, TODAY)
+
+
+def test_a_posting_that_waited_for_a_sign_off_lands_in_the_next_open_day(postgres_only, committing, clock):
+    outcome: dict[str, object] = {}
+
+    def settle() -> None:
+        with committing() as session:
+            try:
+                outcome["day"] = _post(session, clock, "during-sign-off").transaction.effective_date
+                session.commit()
+            except Exception as error:  # reported by the assertion below
+                outcome["error"] = error
+
+    with committing() as closing:
+        _close(closing, clock, TODAY)  # holds the ledger until it commits
+        waiting = threading.Thread(target=settle)
+        waiting.start()
+        waiting.join(0.5)
+        assert waiting.is_alive()  # the posting waits for the sign-off
+        closing.commit()
+    waiting.join(10)
+    assert outcome == {"day": TODAY + timedelta(days=1)}
