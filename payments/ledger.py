@@ -102,9 +102,9 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
     now = clock.now()
     day = effective_date or clock.today_in_vietnam()
     if (if_closed or (REFUSE if effective_date else NEXT_OPEN_DAY)) == REFUSE:
-        booked_on = _refuse_closed(session, day, source, external_id)
-        if isinstance(booked_on, LedgerTransaction):
-            return Posted(booked_on, created=False)
+        if periods.is_closed(session, day):
+            return _replay_or_refuse(session, day, source, external_id)
+        booked_on = day
     else:
         booked_on = periods.open_day_on_or_after(day)  # evaluated by the INSERT: no extra round trip
     header = {"source": source, "external_id": external_id, "kind": kind, "description": description[:500],
@@ -120,17 +120,15 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
     return Posted(session.get(LedgerTransaction, new_id), created=True)
 
 
-def _refuse_closed(session: Session, day: date, source: str, external_id: str) -> date | LedgerTransaction:
-    """``day`` if it is open; the transaction already posted for the key (a replay); else refuse."""
-    if not periods.is_closed(session, day):
-        return day
+def _replay_or_refuse(session: Session, day: date, source: str, external_id: str) -> Posted:
+    """A posting dated in closed ``day``: the transaction posted for its key before the close, else refused."""
     existing = session.scalars(select(LedgerTransaction).where(LedgerTransaction.source == source,
                                                                LedgerTransaction.external_id == external_id)).first()
     if existing is not None:
-        return existing
+        return Posted(existing, created=False)
     raise LedgerPeriodClosed(f"{day:%d/%m/%Y} is signed off; post a correction into the next open day",
-                             details={"day": day.isoformat(), "next_open_day": periods.first_open_day(session, day)
-                                      .isoformat()})
+                             details={"day": day.isoformat(),
+                                      "next_open_day": periods.first_open_day(session, day).isoformat()})
 
 
 def reverse(session: Session, transaction_id: int, *, source: str, kind: str, clock: Clock,

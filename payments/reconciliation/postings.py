@@ -8,10 +8,12 @@ For each bank credit of the run (research/reconciliation.md §8):
                                                Dr ``bank:{account}``   Cr ``clearing:X``   (P's net)
   and P's captures, fees and payout are tagged P (``payments.payout_tags``); if their ``clearing:X``
   entries do not add up to 0, a ``payout_mismatch`` break opens;
-* a matched transfer (a citizen's VietQR payment): Dr ``bank:{account}``  Cr ``clearing:{its provider}``;
 * a credit nobody claims (``missing_internally``): Dr ``bank:{account}``  Cr ``suspense:unidentified``.
-  When a later run identifies it, the money moves out of suspense by a new transaction that names the
-  suspense one (``corrects_id``), never by editing it.
+  When a later run identifies it (a payout, or a citizen's VietQR transfer), the money moves out of
+  suspense by a new transaction that names the suspense one (``corrects_id``), never by editing it.
+
+A VietQR transfer matched at once is not booked bank-side yet (Dr bank Cr ``clearing:vietqr``): one
+posting per transfer would cost round trips per line at volume; it wants a set-based posting.
 
 Every posting has an external id made of the provider's or the bank's ids (``payout:X:P:fees``,
 ``bank:{account}:{line key}``), so re-running a run, or a later run of an overlapping period, posts
@@ -55,16 +57,32 @@ class BankCredit:
 
 
 def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -> int:
-    """Book the run's matched payouts and transfers and its unidentified credits; return how many were new."""
+    """Book the run's matched payouts, its unidentified credits, and parked credits it identified.
+
+    Returns how many transactions were new. Lines already booked are found in one look-up per thousand
+    lines, so a re-run costs no round trip per line.
+    """
+    credits = _credits(session, run.id)
+    booked = _booked(session, [bank_key(account, line.line_key) for line in credits])
     created = 0
-    for line in _credits(session, run.id):
+    for line in credits:
+        first = booked.get(bank_key(account, line.line_key))
         if line.outcome == "missing_internally":
-            created += _book_unidentified(session, account, line, clock)
+            if first is None:
+                created += _book_unidentified(session, account, line, clock)
         elif line.item_kind == "payout":
             created += _book_payout(session, run, account, line, clock)
-        else:
-            created += _book_transfer(session, account, line, clock)
+        elif first is not None and first.kind == "unidentified_credit":
+            created += _identify_transfer(session, account, line, clock)
     return created
+
+
+def _booked(session: Session, keys: list[str]) -> dict[str, LedgerTransaction]:
+    found: dict[str, LedgerTransaction] = {}
+    for start in range(0, len(keys), 1_000):
+        found |= {t.external_id: t for t in session.scalars(select(LedgerTransaction).where(
+            LedgerTransaction.source == SOURCE, LedgerTransaction.external_id.in_(keys[start:start + 1_000])))}
+    return found
 
 
 def _credits(session: Session, run_id: int) -> list[BankCredit]:
@@ -92,12 +110,13 @@ def _book_unidentified(session: Session, account: str, line: BankCredit, clock: 
                  f"bank credit nobody claims yet ({line.line_key})").created
 
 
-def _book_transfer(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
+def _identify_transfer(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
+    """A citizen's transfer parked in suspense that a later run matched: move it to its provider's clearing."""
     provider = session.scalar(select(Payment.provider).where(Payment.public_id == line.reference))
     if provider is None:
         return 0  # an item without a payment of ours (a test snapshot); nothing to move
-    booked = _book_bank_credit(session, account, line, accounts.provider_clearing(provider), "bank_transfer", clock)
-    return booked is not None and booked.created
+    return _book_bank_credit(session, account, line, accounts.provider_clearing(provider), "bank_transfer",
+                             clock).created
 
 
 def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit, clock: Clock) -> int:
@@ -116,9 +135,8 @@ def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit
         created += fee_txn.created
         tagged.append(fee_txn.transaction.id)
     booked = _book_bank_credit(session, account, line, clearing, "payout", clock)
-    if booked is not None:
-        created += booked.created
-        tagged.append(booked.transaction.id)
+    created += booked.created
+    tagged.append(booked.transaction.id)
     tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines])
     payout_tags.tag(session, provider, payout, tagged, clock)
     difference = payout_tags.clearing_balance(session, provider, payout)
@@ -142,7 +160,7 @@ def _payout_lines(session: Session, payout: str) -> tuple[str | None, list[tuple
 
 
 def _book_bank_credit(session: Session, account: str, line: BankCredit, counter: Account, kind: str,
-                      clock: Clock) -> ledger.Posted | None:
+                      clock: Clock) -> ledger.Posted:
     """Dr bank Cr ``counter`` for the line; if it went to suspense earlier, Dr suspense instead (naming it)."""
     amount = Money(line.amount, "VND")
     key = bank_key(account, line.line_key)

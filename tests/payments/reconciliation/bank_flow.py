@@ -35,9 +35,9 @@ def stripe_stand_in():
         register_provider(earlier)
 
 
-def captured(db, amount: int) -> str:
-    """A captured stripe payment of ``amount``; returns its payment code."""
-    payment = make_payment(db, CLOCK, provider="stripe", quote=judicial_record_quote(due=amount, base=amount))
+def captured(db, amount: int, provider: str = "stripe") -> str:
+    """A captured payment of ``amount`` (through the Stripe stand-in by default); returns its payment code."""
+    payment = make_payment(db, CLOCK, provider=provider, quote=judicial_record_quote(due=amount, base=amount))
     _pay(db, CLOCK, payment)
     return payment.public_id
 
@@ -58,7 +58,7 @@ def bank(db, *movements, name="bank.csv") -> None:
     import_report(db, statement(*movements), "vn_bank", filename=name, imported_by="t", clock=CLOCK)
 
 
-def run(db, start=date(2026, 12, 3), end=date(2026, 12, 4)):
-    """A bank run of the collection account, expecting Stripe payouts."""
-    return reconcile_bank(db, account=ACCOUNT, period_start=start, period_end=end, items=[], started_by="staff:1",
-                          payout_providers=("stripe",), clock=CLOCK)
+def run(db, start=date(2026, 12, 3), end=date(2026, 12, 4), items=()):
+    """A bank run of the collection account, expecting Stripe payouts (and ``items``, our transfers)."""
+    return reconcile_bank(db, account=ACCOUNT, period_start=start, period_end=end, items=list(items),
+                          started_by="staff:1", payout_providers=("stripe",), clock=CLOCK)

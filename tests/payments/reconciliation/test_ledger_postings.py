@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from payments import ledger, payout_tags
 from payments.models.ledger import LedgerTransaction
 from payments.reconciliation.bank import confirm_suggestion
+from payments.reconciliation.matching import ExpectedItem
 from payments.reconciliation.runs import ReconBreak, ReconResult
 from payments.reconciliation.service import reconcile_provider, sign_off
 from tests.payments.reconciliation.bank_flow import (
@@ -97,6 +98,25 @@ def test_a_credit_identified_later_leaves_suspense_by_a_new_transaction_naming_t
     parked = db.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "unidentified_credit"))
     assert moved.corrects_id == parked.id
     assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
+
+
+def test_a_parked_transfer_that_a_later_run_matches_moves_to_its_providers_clearing(db, sandbox):
+    code = captured(db, 150_000, provider="sandbox")
+    bank(db, ("03/12/2026", 150_000, "NOP PHI LY LICH TU PHAP"))  # the citizen left our code out
+    run(db)
+    assert ledger.balance(db, SUSPENSE).amount == -150_000
+    ours = [ExpectedItem(code, 150_000, "VND", "succeeded", date(2026, 12, 3))]
+    suggested = run(db, items=ours)
+    result = db.scalar(select(ReconResult).where(ReconResult.run_id == suggested.id,
+                                                 ReconResult.outcome == "suggested"))
+    confirm_suggestion(db, result.id, officer="staff:1", clock=CLOCK)
+    run(db, items=ours)
+    run(db, items=ours)
+    assert ledger.balance(db, SUSPENSE).amount == 0 and ledger.balance(db, BANK).amount == 150_000
+    assert ledger.balance(db, "clearing:sandbox").amount == 0  # captured, then settled by the bank credit
+    moved = db.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == "bank_transfer"))
+    assert moved.corrects_id == db.scalar(select(LedgerTransaction.id).where(
+        LedgerTransaction.kind == "unidentified_credit"))
 
 
 def test_a_payout_booked_on_a_signed_off_day_lands_in_the_next_open_day(db, stripe):
