@@ -103,6 +103,8 @@ def approver_steps(page, base_url: str, run_url: str) -> None:
     assert page.locator("[data-break-status]").inner_text() == "đã phê duyệt"
     expect(page.get_by_role("heading", name="Đã ghi sổ cái")).to_be_visible()  # the movement, posted on approval
     expect(page.get_by_role("rowheader", name="refunds_payable")).to_be_visible()
+    fits(page)
+    screenshot(page, "finance-break-posted-360px")
     page.goto(run_url)
     page.get_by_role("button", name="Ký duyệt lần đối soát này").click()
     assert page.locator("[data-run-status]").inner_text() == "đã ký duyệt"
