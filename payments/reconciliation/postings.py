@@ -38,7 +38,7 @@ from payments.models.billing import Payment
 from payments.models.ledger import LedgerTransaction
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.models import ReportFile, ReportLine
-from payments.reconciliation.runs import PRIORITY, ReconBreak, ReconItem, ReconResult, ReconRun
+from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconItem, ReconResult, ReconRun
 
 SOURCE = "reconciliation"
 _PROVIDER_OF_FORMAT = {fmt: provider for provider, formats in PROVIDER_FORMATS.items() for fmt in formats}
@@ -140,8 +140,7 @@ def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit
     tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines])
     payout_tags.tag(session, provider, payout, tagged, clock)
     difference = payout_tags.clearing_balance(session, provider, payout)
-    if difference:
-        _open_payout_mismatch(session, run, payout, line, sum(gross for _, gross, _ in lines), difference, clock)
+    _record_payout_difference(session, run, payout, line, sum(gross for _, gross, _ in lines), difference, clock)
     return created
 
 
@@ -192,20 +191,25 @@ def _post(session: Session, external_id: str, kind: str, day: date, clock: Clock
                        description=description, effective_date=day, if_closed=ledger.NEXT_OPEN_DAY)
 
 
-def _open_payout_mismatch(session: Session, run: ReconRun, payout: str, line: BankCredit, gross: int,
-                          difference: int, clock: Clock) -> None:
-    """A payout whose tagged clearing entries do not add up to 0: someone must explain ``difference``.
+def _record_payout_difference(session: Session, run: ReconRun, payout: str, line: BankCredit, gross: int,
+                              difference: int, clock: Clock) -> None:
+    """Open a ``payout_mismatch`` for a payout whose tagged clearing entries do not add up to 0; close it when
+    they do again (a late capture tagged by a re-run), unless people are already resolving it.
 
-    Called before the run's ``record_breaks``, which writes the break's ``open`` event with the others.
+    Called before the run's ``record_breaks``, which writes the open event of a break the run opened.
     """
-    exists = session.scalar(select(ReconBreak.id).where(ReconBreak.scope == run.scope,
-                                                        ReconBreak.kind == "payout_mismatch",
-                                                        ReconBreak.key == f"payout:{payout}"))
-    if exists is not None:
-        return
-    # Our captures add up to the provider's gross plus the difference; ``record_breaks`` writes the open event.
-    session.add(ReconBreak(scope=run.scope, kind="payout_mismatch", key=f"payout:{payout}", status="open",
-                           priority=PRIORITY["payout_mismatch"], day=line.booked_on, our_amount=gross + difference,
-                           their_amount=gross, currency="VND", opened_run_id=run.id, last_seen_run_id=run.id,
-                           opened_at=clock.now()))
+    found = session.scalar(select(ReconBreak).where(ReconBreak.scope == run.scope,
+                                                    ReconBreak.kind == "payout_mismatch",
+                                                    ReconBreak.key == f"payout:{payout}"))
+    if difference and found is None:
+        # Our captures add up to the provider's gross plus the difference.
+        session.add(ReconBreak(scope=run.scope, kind="payout_mismatch", key=f"payout:{payout}", status="open",
+                               priority=PRIORITY["payout_mismatch"], day=line.booked_on,
+                               our_amount=gross + difference, their_amount=gross, currency="VND",
+                               opened_run_id=run.id, last_seen_run_id=run.id, opened_at=clock.now()))
+    elif not difference and found is not None and found.status in ("open", "investigating"):
+        session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status="auto_closed",
+                               actor=f"run:{run.id}", note="the payout's clearing entries add up to 0",
+                               at=clock.now(), run_id=run.id))
+        found.status, found.closed_at = "auto_closed", clock.now()
     session.flush()

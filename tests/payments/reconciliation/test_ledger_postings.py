@@ -15,6 +15,7 @@ from payments.reconciliation.bank import confirm_suggestion
 from payments.reconciliation.matching import ExpectedItem
 from payments.reconciliation.runs import ReconBreak, ReconResult
 from payments.reconciliation.service import reconcile_provider, sign_off
+from tests.payments.factories import judicial_record_quote, make_payment
 from tests.payments.reconciliation.bank_flow import (
     ACCOUNT,
     BANK,
@@ -27,6 +28,7 @@ from tests.payments.reconciliation.bank_flow import (
     run,
     stripe_report,
 )
+from tests.payments.test_settlement import _pay
 
 _serial = itertools.count(1)
 
@@ -71,6 +73,20 @@ def test_a_payout_whose_captures_differ_from_the_report_opens_a_payout_mismatch(
     assert payout_tags.clearing_balance(db, "stripe", "po_1") == -50_000
     (found,) = db.scalars(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch")).all()
     assert (found.key, found.our_amount, found.their_amount, found.status) == ("payout:po_1", 150_000, 200_000, "open")
+
+
+def test_a_payout_mismatch_closes_itself_when_a_late_capture_makes_the_entries_add_up(db, stripe):
+    code = captured(db, 200_000)
+    late = make_payment(db, CLOCK, provider="stripe", quote=judicial_record_quote(due=100_000, base=100_000))
+    stripe_report(db, "po_1", [(code, 200_000, 7_800), (late.public_id, 100_000, 3_900)])
+    bank(db, ("03/12/2026", 288_300, "STRIPE PAYOUT po_1"))
+    run(db)
+    found = db.scalar(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch"))
+    assert found.status == "open" and payout_tags.clearing_balance(db, "stripe", "po_1") == -100_000
+    _pay(db, CLOCK, late)  # its notification arrives after the payout
+    run(db)
+    assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
+    assert found.status == "auto_closed"
 
 
 def test_a_bank_credit_nobody_claims_goes_to_suspense(db, stripe):
