@@ -209,3 +209,24 @@ def test_a_posting_that_waited_for_a_sign_off_lands_in_the_next_open_day(postgre
         closing.commit()
     waiting.join(10)
     assert outcome == {"day": TODAY + timedelta(days=1)}
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(closings=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 3)), max_size=5),
+       todays=st.lists(st.integers(0, 20), min_size=1, max_size=5))
+def test_an_undated_posting_lands_on_the_first_open_day_on_or_after_today(db, closings, todays):
+    with db.begin_nested() as savepoint:
+        closer = FixedClock(datetime(2026, 1, 1, 3, 0, tzinfo=UTC))
+        closed: set[date] = set()
+        for offset, length in closings:
+            first = FIRST + timedelta(days=offset)
+            _close(db, closer, first, first + timedelta(days=length))
+            closed |= {first + timedelta(days=d) for d in range(length + 1)}
+        for n, offset in enumerate(todays):
+            today = FIRST + timedelta(days=offset)
+            at = FixedClock(datetime.combine(today, datetime.min.time(), tzinfo=UTC) + timedelta(hours=3))
+            expected = today
+            while expected in closed:
+                expected += timedelta(days=1)
+            assert _post(db, at, f"p{n}").transaction.effective_date == expected
+        savepoint.rollback()
