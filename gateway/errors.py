@@ -57,6 +57,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     identity_errors.ApiClientInvalid: 422,
     payment_errors.PaymentError: 400,
     payment_errors.LedgerError: 500,
+    payment_errors.LedgerPeriodClosed: 409,
     payment_errors.NotificationRejected: 400,
     payment_errors.ProviderError: 502,
     payment_errors.ProviderUnavailable: 503,

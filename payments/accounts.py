@@ -6,6 +6,7 @@ Account codes are structured strings, created the first time something is posted
 |----------------------------------------|-----------|----------------------------------------------------|
 | ``clearing:{provider}``                | asset     | money the provider holds for us until it pays out |
 | ``bank:{agency}``                      | asset     | the agency's dedicated collection account          |
+| ``bank:{account number}``              | asset     | a collection account as its bank statement names it|
 | ``treasury_awaiting:{agency}``         | asset     | the agency's awaiting-remittance Treasury account  |
 | ``subsidy_receivable:{programme}``     | asset     | what a subsidy programme owes for bills it covered |
 | ``budget_payable:{agency}``            | liability | collected money owed to the State budget           |
@@ -13,6 +14,7 @@ Account codes are structured strings, created the first time something is posted
 | ``suspense:unidentified``              | liability | money received that nothing explains yet           |
 | ``fee_retained:{agency}:{service}``    | revenue   | the agency's retained share of a phí               |
 | ``provider_fees:{provider}``           | expense   | what providers charge us                           |
+| ``write_offs:{provider}``              | expense   | differences written off as lost (two officers)     |
 
 Debits increase assets and expenses; credits increase liabilities and revenue.
 """
@@ -43,6 +45,11 @@ def provider_clearing(provider: str) -> Account:
 def agency_bank(agency: str) -> Account:
     """The agency's dedicated collection bank account."""
     return Account(f"bank:{agency}", ASSET)
+
+
+def bank_account(number: str) -> Account:
+    """A collection account by the number its bank statements carry (reconciliation books what they show)."""
+    return Account(f"bank:{number}", ASSET)
 
 
 def treasury_awaiting(agency: str) -> Account:
@@ -78,6 +85,11 @@ def fee_retained(agency: str, service: str) -> Account:
 def provider_fees(provider: str) -> Account:
     """Fees charged by ``provider``."""
     return Account(f"provider_fees:{provider}", EXPENSE)
+
+
+def write_offs(provider: str) -> Account:
+    """Differences with ``provider`` written off as lost, after a second officer approved it."""
+    return Account(f"write_offs:{provider}", EXPENSE)
 
 
 def retained_share(gross: Money, fee_kind: str, retained_basis_points: int) -> Money:

@@ -33,6 +33,12 @@ class LedgerImmutable(LedgerError):
     code = "ledger_immutable"
 
 
+class LedgerPeriodClosed(Conflict, LedgerError):
+    """A posting dated in a day whose reconciliation was signed off; corrections go into the next open day."""
+
+    code = "ledger_period_closed"
+
+
 class InvalidPaymentTransition(InvalidTransition, PaymentError):
     """A payment status change that the transition table does not allow."""
 

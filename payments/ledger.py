@@ -13,24 +13,32 @@ Design overview
   backends); database triggers refuse direct SQL. Corrections are ``reverse``: a new transaction with
   every leg on the other side, linked by a unique ``reverses_id`` so it happens at most once.
 * Balances are debit-positive sums (``debits - credits``); over the whole ledger they always sum to 0.
+* Periods (``payments.periods``): a posting never lands in a day whose reconciliation was signed off.
+  Undated postings (dated today) land in the next open day, resolved inside the header INSERT itself;
+  a posting dated explicitly in a closed day is refused with ``LedgerPeriodClosed``. ``correct`` posts an
+  adjustment of an earlier transaction that names it (``corrects_id``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.money import Money
+from payments import periods
 from payments.accounts import Account
-from payments.errors import LedgerError, LedgerImmutable, LedgerUnbalanced
+from payments.errors import LedgerError, LedgerImmutable, LedgerPeriodClosed, LedgerUnbalanced
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from payments.sql import insert_if_absent
 
 DEBIT, CREDIT = "debit", "credit"
+#: What ``post`` does with a date in a signed-off day: book into the next open day, or refuse.
+NEXT_OPEN_DAY, REFUSE = "next_open_day", "refuse"
 
 
 @dataclass(frozen=True)
@@ -82,13 +90,26 @@ def check_balanced(legs: Sequence[Leg]) -> None:
 
 def post(session: Session, *, source: str, external_id: str, kind: str, legs: Sequence[Leg], clock: Clock,
          description: str = "", bill_id: int | None = None, payment_id: int | None = None,
-         reverses_id: int | None = None) -> Posted:
-    """Post one balanced transaction for ``(source, external_id)``, or return the one already posted."""
+         reverses_id: int | None = None, corrects_id: int | None = None, effective_date: date | None = None,
+         if_closed: str | None = None) -> Posted:
+    """Post one balanced transaction for ``(source, external_id)``, or return the one already posted.
+
+    ``effective_date`` defaults to today in Vietnam. If that day is signed off, ``if_closed`` decides:
+    ``NEXT_OPEN_DAY`` (the default for undated postings) books into the first open day after it,
+    ``REFUSE`` (the default for an explicit date) raises ``LedgerPeriodClosed``.
+    """
     check_balanced(legs)
     now = clock.now()
+    day = effective_date or clock.today_in_vietnam()
+    if (if_closed or (REFUSE if effective_date else NEXT_OPEN_DAY)) == REFUSE:
+        if periods.is_closed(session, day):
+            return _replay_or_refuse(session, day, source, external_id)
+        booked_on = day
+    else:
+        booked_on = periods.open_day_on_or_after(day)  # evaluated by the INSERT: no extra round trip
     header = {"source": source, "external_id": external_id, "kind": kind, "description": description[:500],
-              "effective_date": clock.today_in_vietnam(), "posted_at": now, "bill_id": bill_id,
-              "payment_id": payment_id, "reverses_id": reverses_id}
+              "effective_date": booked_on, "posted_at": now, "bill_id": bill_id,
+              "payment_id": payment_id, "reverses_id": reverses_id, "corrects_id": corrects_id}
     new_id = insert_if_absent(session, LedgerTransaction.__table__, header, ["source", "external_id"])
     if new_id is None:
         return Posted(find(session, source, external_id), created=False)
@@ -97,6 +118,17 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
                                   amount=leg.amount.amount, currency=leg.amount.currency) for leg in legs)
     session.flush()
     return Posted(session.get(LedgerTransaction, new_id), created=True)
+
+
+def _replay_or_refuse(session: Session, day: date, source: str, external_id: str) -> Posted:
+    """A posting dated in closed ``day``: the transaction posted for its key before the close, else refused."""
+    existing = session.scalars(select(LedgerTransaction).where(LedgerTransaction.source == source,
+                                                               LedgerTransaction.external_id == external_id)).first()
+    if existing is not None:
+        return Posted(existing, created=False)
+    raise LedgerPeriodClosed(f"{day:%d/%m/%Y} is signed off; post a correction into the next open day",
+                             details={"day": day.isoformat(),
+                                      "next_open_day": periods.first_open_day(session, day).isoformat()})
 
 
 def reverse(session: Session, transaction_id: int, *, source: str, kind: str, clock: Clock,
@@ -112,6 +144,21 @@ def reverse(session: Session, transaction_id: int, *, source: str, kind: str, cl
     return post(session, source=source, external_id=f"reversal:{transaction_id}", kind=kind, legs=legs,
                 clock=clock, description=description, bill_id=original.bill_id, payment_id=original.payment_id,
                 reverses_id=transaction_id)
+
+
+def correct(session: Session, transaction_id: int, *, legs: Sequence[Leg], source: str, kind: str, clock: Clock,
+            key: str = "1", description: str = "") -> Posted:
+    """Post an adjustment of transaction ``transaction_id`` today (or the next open day), naming the original.
+
+    The original stays as it was (its period may be signed off); ``key`` tells several corrections of one
+    transaction apart and makes each happen at most once.
+    """
+    original = session.get(LedgerTransaction, transaction_id)
+    if original is None:
+        raise LedgerError(f"ledger transaction {transaction_id} does not exist")
+    return post(session, source=source, external_id=f"correction:{transaction_id}:{key}", kind=kind, legs=legs,
+                clock=clock, description=description, bill_id=original.bill_id, payment_id=original.payment_id,
+                corrects_id=transaction_id)
 
 
 def _accounts_for(session: Session, legs: Sequence[Leg], clock: Clock) -> dict[str, LedgerAccount]:

@@ -42,6 +42,12 @@ def read_period(args, *, default_days: int = 7) -> tuple[date, date, dict[str, s
     return first, last, errors
 
 
+def parse_whole_dong(text: str | None) -> int | None:
+    """Read an amount of whole dong as people write it (``50.000``, ``50,000 ₫``); None when unreadable."""
+    digits = (text or "").replace(".", "").replace(",", "").replace(" ", "").replace("₫", "")
+    return int(digits) if digits.isdigit() and len(digits) <= 15 else None
+
+
 def vn_date(value: date) -> str:
     """Show a calendar date as dd/mm/yyyy."""
     return value.strftime("%d/%m/%Y")

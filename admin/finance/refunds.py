@@ -11,6 +11,7 @@ from flask import redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
 from admin.finance.blueprint import actor, bp, is_approver
+from admin.finance.forms import parse_whole_dong
 from admin.finance.staff_names import staff_names
 from core.clock import SYSTEM_CLOCK
 from core.errors import DomainError
@@ -71,17 +72,12 @@ def refund_payment(code: str):
     return _payment_page(code)
 
 
-def _whole_dong(text: str | None) -> int | None:
-    digits = (text or "").replace(".", "").replace(",", "").replace(" ", "").replace("₫", "")
-    return int(digits) if digits.isdigit() and len(digits) <= 15 else None
-
-
 @bp.post("/refunds/payments/<code>")
 @require_role(*FINANCE)
 def request_refund(code: str):
     """Request a refund of ``amount`` with a reason; above the threshold it waits for an approver."""
     payment = queries.get_payment(db_session(), code)
-    amount, expected = _whole_dong(request.form.get("amount")), _whole_dong(request.form.get("expected"))
+    amount, expected = parse_whole_dong(request.form.get("amount")), parse_whole_dong(request.form.get("expected"))
     if amount is None or expected is None:
         return _payment_page(code, 422, str(_l("Enter the amount to refund in whole dong, for example 50000.")),
                              request.form)

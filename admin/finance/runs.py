@@ -118,4 +118,6 @@ def sign_off(run_id: int):
         service.sign_off(db_session(), run_id, approver=actor())
     except InvalidTransition:
         return _run_page(run_id, 409, str(_l("Only a completed run that no later run replaced can be signed off.")))
+    except Conflict as error:  # the ledger stayed busy with postings longer than the sign-off waits
+        return _run_page(run_id, 409, message_for(error))
     return redirect(url_for("finance.run", run_id=run_id), 303)

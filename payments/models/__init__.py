@@ -2,10 +2,17 @@
 
 from payments.models.billing import Bill, Payment, PaymentEvent, ProviderEvent
 from payments.models.idempotency import IdempotencyKey
-from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
+from payments.models.ledger import (
+    LedgerAccount,
+    LedgerClosedDay,
+    LedgerPayoutTag,
+    LedgerPosting,
+    LedgerTransaction,
+)
 from payments.models.receipts import Receipt, ReceiptCounter
 from payments.models.refunds import Refund
 from payments.models.treasury import TreasuryRemittance
 
-__all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerPosting", "LedgerTransaction", "Payment",
-           "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund", "TreasuryRemittance"]
+__all__ = ["Bill", "IdempotencyKey", "LedgerAccount", "LedgerClosedDay", "LedgerPayoutTag", "LedgerPosting",
+           "LedgerTransaction", "Payment", "PaymentEvent", "ProviderEvent", "Receipt", "ReceiptCounter", "Refund",
+           "TreasuryRemittance"]

@@ -10,13 +10,18 @@ Design overview
   transaction posts nothing.
 * PostgreSQL enforces balance with a deferred constraint trigger and refuses UPDATE/DELETE with a
   trigger (migration 0004); ``payments.ledger`` checks the same in Python for every backend.
+* Periods: a day signed off by reconciliation is a ``LedgerClosedDay``; no posting may land in it (checked
+  in the posting statement itself and by a trigger on both backends, migration 0011). Corrections land
+  in the next open day and name the original (``corrects_id``).
+* Payouts: ``LedgerPayoutTag`` says which transactions a provider payout settled, so the clearing entries
+  tagged with one payout can be summed (zero for a payout that matched to the dong).
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from core.db import Base, UTCDateTime
@@ -61,6 +66,8 @@ class LedgerTransaction(Base):
     payment_id: Mapped[int | None] = mapped_column(ID, ForeignKey("payments.id"), index=True)
     #: Set on a correction: the transaction this one cancels out.
     reverses_id: Mapped[int | None] = mapped_column(ID, ForeignKey("ledger_transactions.id"), unique=True)
+    #: Set on an adjustment of an earlier transaction (a reclassification, a correction after sign-off).
+    corrects_id: Mapped[int | None] = mapped_column(ID, ForeignKey("ledger_transactions.id"), index=True)
 
     postings: Mapped[list[LedgerPosting]] = relationship(back_populates="transaction", order_by="LedgerPosting.id")
 
@@ -84,3 +91,41 @@ class LedgerPosting(Base):
 
     transaction: Mapped[LedgerTransaction] = relationship(back_populates="postings")
     account: Mapped[LedgerAccount] = relationship()
+
+
+class LedgerClosedDay(Base):
+    """A Vietnamese calendar day whose reconciliation was signed off: the ledger takes no more postings in it.
+
+    Rows are never deleted (a signed-off period stays frozen). ``reopens_on`` is the first open day after
+    ``day``, kept up to date when more days close, so a posting dated in a closed day finds the day it
+    moves to with one primary-key look-up inside its own INSERT.
+    """
+
+    __tablename__ = "ledger_closed_days"
+    __table_args__ = (CheckConstraint("reopens_on > day", name="reopens_after_day"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    #: The first day after ``day`` that is still open.
+    reopens_on: Mapped[date] = mapped_column(Date)
+    #: The signed-off reconciliation run that closed the day.
+    run_id: Mapped[int | None] = mapped_column(ID, ForeignKey("recon_runs.id"))
+    closed_by: Mapped[str] = mapped_column(String(100))
+    closed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LedgerPayoutTag(Base):
+    """Says that a transaction belongs to a provider payout: its captures, its fees and the payout itself.
+
+    A separate append-only row, because captures are posted long before the payout that settles them and
+    the ledger itself is never updated. A transaction belongs to at most one payout.
+    """
+
+    __tablename__ = "ledger_payout_tags"
+    __table_args__ = (Index("ix_ledger_payout_tags_provider_payout_ref", "provider", "payout_ref"),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    #: The provider's payout id (Stripe ``po_…``, VNPay's settlement batch).
+    payout_ref: Mapped[str] = mapped_column(String(64))
+    transaction_id: Mapped[int] = mapped_column(ID, ForeignKey("ledger_transactions.id"), unique=True)
+    tagged_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,7 +2,8 @@
 
 A break moves open -> investigating -> resolution_proposed -> approved -> resolved, or to auto_closed when a
 later run of its scope finds it matched. The officer who proposes a resolution cannot approve it (checked
-here and by a database constraint). Every change appends a ``break_events`` row.
+here and by a database constraint). Every change appends a ``break_events`` row. A resolution that moves
+money (``resolutions``) is posted to the ledger in the approval itself, and its event names the transaction.
 """
 
 from __future__ import annotations
@@ -16,12 +17,9 @@ from sqlalchemy.orm import Session
 from core.clock import SYSTEM_CLOCK, Clock
 from core.db import bulk_insert
 from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconResult, ReconRun
+from payments.reconciliation import resolutions
+from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconResult, ReconRun
 
-#: Lower is more urgent. A citizen charged for what we recorded as failed comes first.
-PRIORITY = {"status_mismatch": 1, "missing_at_provider": 2, "amount_mismatch": 2, "duplicate_at_provider": 2,
-            "payout_mismatch": 2, "bank_mismatch": 2, "missing_internally": 3, "date_out_of_window": 3,
-            "unremitted": 1}
 RESULT_BREAKS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
                  "duplicate_at_provider", "date_out_of_window", "bank_mismatch")
 LIVE = ("open", "investigating", "resolution_proposed", "approved")
@@ -125,31 +123,52 @@ def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, clo
 
 
 def move_break(session: Session, break_id: int, to_status: str, *, actor: str, note: str = "",
-               clock: Clock = SYSTEM_CLOCK) -> ReconBreak:
-    """Move a break along its lifecycle as ``actor``; proposing needs a note, approving another person."""
+               movement: resolutions.Movement | None = None, clock: Clock = SYSTEM_CLOCK) -> ReconBreak:
+    """Move a break along its lifecycle as ``actor``; proposing needs a note, approving another person.
+
+    A proposal may carry a ``movement`` of money; it is posted to the ledger when the proposal is approved.
+    """
     found = session.get(ReconBreak, break_id, with_for_update=True)
     if found is None:
         raise NotFound(f"break {break_id} does not exist", code="break_not_found")
     if (found.status, to_status) not in TRANSITIONS:
         raise InvalidTransition(f"break {break_id} cannot go from {found.status} to {to_status}",
                                 details={"from": found.status, "to": to_status})
+    posted = None
     if to_status == "resolution_proposed":
-        if not note.strip():
-            raise ValidationFailed("a proposed resolution needs an explanation", code="resolution_note_required")
-        found.proposed_by, found.resolution, found.approved_by = actor, note.strip(), None
+        _propose(session, found, actor, note, movement)
     if to_status == "approved":
-        if actor == found.proposed_by:
-            raise PermissionDenied("the officer who proposed a resolution cannot approve it",
-                                   code="approver_is_proposer")
-        found.approved_by = actor
+        posted = _approve(session, found, actor, clock)
     now = clock.now()
     session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status=to_status, actor=actor,
-                           note=note.strip(), at=now))
+                           note=note.strip(), at=now, ledger_transaction_id=posted))
     found.status = to_status
     if to_status == "resolved":
         found.closed_at = now
     session.flush()
     return found
+
+
+def _propose(session: Session, found: ReconBreak, actor: str, note: str,
+             movement: resolutions.Movement | None) -> None:
+    if not note.strip():
+        raise ValidationFailed("a proposed resolution needs an explanation", code="resolution_note_required")
+    if movement is not None:
+        resolutions.check(session, found, movement)
+    found.proposed_by, found.resolution, found.approved_by = actor, note.strip(), None
+    found.movement, found.movement_account, found.movement_amount = (
+        (movement.kind, movement.account, movement.amount) if movement else (None, None, None))
+
+
+def _approve(session: Session, found: ReconBreak, actor: str, clock: Clock) -> int | None:
+    """Record the approver and post the proposal's movement, if any; return the ledger transaction's id."""
+    if actor == found.proposed_by:
+        raise PermissionDenied("the officer who proposed a resolution cannot approve it", code="approver_is_proposer")
+    found.approved_by = actor
+    if found.movement is None:
+        return None
+    found.ledger_transaction_id = resolutions.post_movement(session, found, approver=actor, clock=clock).id
+    return found.ledger_transaction_id
 
 
 def supersede_earlier_runs(session: Session, run: ReconRun) -> None:

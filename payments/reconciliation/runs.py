@@ -33,6 +33,10 @@ OUTCOMES = ("matched", "suggested", "pending", "unpaid", "not_ours", "missing_at
 ITEM_KINDS = ("payment", "payout")
 BREAK_KINDS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
                "duplicate_at_provider", "date_out_of_window", "payout_mismatch", "bank_mismatch", "unremitted")
+#: Lower is more urgent. A citizen charged for what we recorded as failed comes first.
+PRIORITY = {"status_mismatch": 1, "missing_at_provider": 2, "amount_mismatch": 2, "duplicate_at_provider": 2,
+            "payout_mismatch": 2, "bank_mismatch": 2, "missing_internally": 3, "date_out_of_window": 3,
+            "unremitted": 1}
 BREAK_STATUSES = ("open", "investigating", "resolution_proposed", "approved", "resolved", "auto_closed")
 
 
@@ -154,6 +158,14 @@ class ReconBreak(Base):
     proposed_by: Mapped[str | None] = mapped_column(String(100))
     approved_by: Mapped[str | None] = mapped_column(String(100))
     resolution: Mapped[str | None] = mapped_column(Text)
+    #: The money the proposed resolution moves, from the closed list in ``resolutions.MOVEMENTS`` (or none).
+    movement: Mapped[str | None] = mapped_column(String(30))
+    #: The account the officer chose for the movement (the other side follows from the movement).
+    movement_account: Mapped[str | None] = mapped_column(String(200))
+    #: Whole dong, positive.
+    movement_amount: Mapped[int | None] = mapped_column(BigInteger)
+    #: The ledger transaction posted when a second officer approved the movement.
+    ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))
 
 
 class BreakEvent(Base):
@@ -169,3 +181,5 @@ class BreakEvent(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("recon_runs.id"))
+    #: The ledger transaction this change posted (an approved resolution that moves money).
+    ledger_transaction_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_transactions.id"))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from payments import periods
 from payments.reconciliation.bank import classify_bank_lines, expected_payouts
 from payments.reconciliation.breaks import record_breaks, supersede_earlier_runs
 from payments.reconciliation.matching import (
@@ -21,6 +22,7 @@ from payments.reconciliation.matching import (
     result_digest,
     snapshot_items,
 )
+from payments.reconciliation.postings import post_bank_run
 from payments.reconciliation.runs import ReconResult, ReconRun
 from payments.reconciliation.status_queries import stage_status_queries
 
@@ -67,6 +69,8 @@ def reconcile_bank(session: Session, *, account: str, period_start: date, period
     report(25)
     classify_bank_lines(session, run=run, account=account, as_of=as_of or clock.today_in_vietnam(), policy=policy)
     report(60)
+    post_bank_run(session, run, account, clock)  # before _finish: it writes the open events of payout breaks
+    report(80)
     return _finish(session, run, clock, report)
 
 
@@ -99,14 +103,16 @@ def outcome_counts(session: Session, run_id: int) -> dict[str, int]:
 
 
 def sign_off(session: Session, run_id: int, *, approver: str, clock: Clock = SYSTEM_CLOCK) -> ReconRun:
-    """Freeze a completed run's period: later runs of its scope and period are refused."""
+    """Freeze a completed run's period: later runs of its scope and period are refused, and the ledger
+    takes no more postings dated in it (corrections land in the next open day)."""
+    periods.lock_ledger(session)  # before the run's row lock: a run in flight may hold the ledger, then wait for it
     run = session.get(ReconRun, run_id, with_for_update=True)
     if run is None:
         raise NotFound(f"run {run_id} does not exist", code="run_not_found")
     if run.status != "completed":
         raise InvalidTransition(f"run {run_id} is {run.status}; only a completed run can be signed off")
     run.status, run.signed_off_by, run.signed_off_at = "signed_off", approver, clock.now()
-    session.flush()
+    periods.close_days(session, run.period_start, run.period_end, closed_by=approver, clock=clock, run_id=run.id)
     return run
 
 

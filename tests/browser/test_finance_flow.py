@@ -60,7 +60,7 @@ def fits(page) -> None:
 
 
 def officer_steps(page, base_url: str, app) -> str:
-    """Import the statement, run the day, confirm the suggestion, propose a resolution; return the run URL."""
+    """Import the statement, run the day, confirm the suggestion, propose moving money; return the run URL."""
     day = days_ago(5)
     log_in(page, base_url, "/admin/finance/imports", "Ngô Thị Thu")
     content = statement((day, 150_000, "NOP PHI LY LICH TU PHAP"), (day, 99_000, "CHUYEN TIEN KHONG RO NOI DUNG"))
@@ -86,7 +86,10 @@ def officer_steps(page, base_url: str, app) -> str:
     screenshot(page, "finance-run-360px")
     page.get_by_role("link", name="Chênh lệch", exact=True).click()
     page.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").click()
-    page.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Chuyển vào tài khoản tạm giữ")
+    page.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Người nộp chuyển nhầm: hoàn trả")
+    page.get_by_label("Bút toán").select_option("reclassify_suspense")
+    page.locator("#account").select_option("refunds_payable")
+    page.get_by_label("Số tiền (đồng, không lẻ)").fill("99.000")
     page.get_by_role("button", name="Đề xuất cách xử lý").click()
     expect(page.get_by_text("đã đề xuất xử lý", exact=True).first).to_be_visible()
     fits(page)
@@ -98,8 +101,13 @@ def approver_steps(page, base_url: str, run_url: str) -> None:
     """Approve the proposed resolution and sign the run off."""
     log_in(page, base_url, "/admin/finance/breaks?status=resolution_proposed", "Đặng Văn Phúc")
     page.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").click()
+    expect(page.get_by_text("Khi phê duyệt, bút toán chuyển tiền nêu trên sẽ được ghi vào sổ cái.")).to_be_visible()
     page.get_by_role("button", name="Phê duyệt cách xử lý").click()
     assert page.locator("[data-break-status]").inner_text() == "đã phê duyệt"
+    expect(page.get_by_role("heading", name="Đã ghi sổ cái")).to_be_visible()  # the movement, posted on approval
+    expect(page.get_by_role("rowheader", name="refunds_payable")).to_be_visible()
+    fits(page)
+    screenshot(page, "finance-break-posted-360px")
     page.goto(run_url)
     page.get_by_role("button", name="Ký duyệt lần đối soát này").click()
     assert page.locator("[data-run-status]").inner_text() == "đã ký duyệt"

@@ -16,8 +16,9 @@ from payments.providers import register_provider, unregister_provider
 from payments.providers.sandbox import SandboxProvider
 
 #: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
-PAYMENTS_TABLES = ("receipts", "receipt_counters", "refunds", "ledger_postings", "ledger_transactions",
-                   "ledger_accounts", "payment_events", "provider_events", "idempotency_keys", "payments", "bills")
+PAYMENTS_TABLES = ("receipts", "receipt_counters", "refunds", "ledger_payout_tags", "ledger_closed_days",
+                   "ledger_postings", "ledger_transactions", "ledger_accounts", "payment_events", "provider_events",
+                   "idempotency_keys", "payments", "bills")
 
 
 @pytest.fixture()

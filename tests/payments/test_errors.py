@@ -27,6 +27,7 @@ STATUSES = [
     (errors.ProviderUnavailable, 503, "provider_unavailable"),
     (errors.LedgerUnbalanced, 500, "ledger_unbalanced"),
     (errors.LedgerImmutable, 500, "ledger_immutable"),
+    (errors.LedgerPeriodClosed, 409, "ledger_period_closed"),
 ]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from payments import periods
 from payments.reconciliation.requests import ReconRunRequest
 from payments.reconciliation.runs import ReconConfirmation, ReconResult, ReconRun
 from tests.admin.finance.flows import bank_day, completed_bank_run, start_bank_run, work_jobs
@@ -62,6 +63,7 @@ def test_an_approver_signs_off_a_completed_run_and_the_period_is_then_refused(ap
     signed = approver.post(f"/admin/finance/runs/{run_id}/sign-off", data={"csrf_token": csrf(approver)})
     assert signed.status_code == 303
     assert db.get(ReconRun, run_id).status == "signed_off"
+    assert periods.is_closed(db, facts["day"])  # the ledger takes no more postings dated that day
     twice = approver.post(f"/admin/finance/runs/{run_id}/sign-off", data={"csrf_token": csrf(approver)})
     assert twice.status_code == 409 and "Only a completed run" in text_of(twice)
     refused = start_bank_run(officer, facts["day"])

@@ -1,0 +1,215 @@
+"""What a bank run establishes, booked in the ledger: payouts, their provider fees, transfers, suspense.
+
+Design overview
+---------------
+For each bank credit of the run (research/reconciliation.md §8):
+
+* a matched provider payout P of provider X:   Dr ``provider_fees:X``  Cr ``clearing:X``   (P's fees)
+                                               Dr ``bank:{account}``   Cr ``clearing:X``   (P's net)
+  and P's captures, fees and payout are tagged P (``payments.payout_tags``); if their ``clearing:X``
+  entries do not add up to 0, a ``payout_mismatch`` break opens;
+* a credit nobody claims (``missing_internally``): Dr ``bank:{account}``  Cr ``suspense:unidentified``.
+  When a later run identifies it (a payout, or a citizen's VietQR transfer), the money moves out of
+  suspense by a new transaction that names the suspense one (``corrects_id``), never by editing it.
+
+A VietQR transfer matched at once is not booked bank-side yet (Dr bank Cr ``clearing:vietqr``): one
+posting per transfer would cost round trips per line at volume; it wants a set-based posting.
+
+Every posting has an external id made of the provider's or the bank's ids (``payout:X:P:fees``,
+``bank:{account}:{line key}``), so re-running a run, or a later run of an overlapping period, posts
+nothing new. Postings are dated on the bank's booking day, or the next open day if that day is signed off.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, aliased
+
+from core.clock import Clock
+from core.money import Money
+from payments import accounts, ledger, payout_tags
+from payments.accounts import Account
+from payments.ledger import Leg, credit, debit
+from payments.models.billing import Payment
+from payments.models.ledger import LedgerTransaction
+from payments.reconciliation.matching import PROVIDER_FORMATS
+from payments.reconciliation.models import ReportFile, ReportLine
+from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconItem, ReconResult, ReconRun
+
+SOURCE = "reconciliation"
+_PROVIDER_OF_FORMAT = {fmt: provider for provider, formats in PROVIDER_FORMATS.items() for fmt in formats}
+
+
+@dataclass(frozen=True)
+class BankCredit:
+    """One bank line a run classified: its key, day and amount, and what it paired with."""
+
+    outcome: str
+    line_key: str
+    booked_on: date
+    amount: int
+    item_kind: str | None
+    reference: str | None
+
+
+def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -> int:
+    """Book the run's matched payouts, its unidentified credits, and parked credits it identified.
+
+    Returns how many transactions were new. Lines already booked are found in one look-up per thousand
+    lines, so a re-run costs no round trip per line.
+    """
+    credits = _credits(session, run.id)
+    booked = _booked(session, [bank_key(account, line.line_key) for line in credits])
+    created = 0
+    for line in credits:
+        first = booked.get(bank_key(account, line.line_key))
+        if line.outcome == "missing_internally":
+            if first is None:
+                created += _book_unidentified(session, account, line, clock)
+        elif line.item_kind == "payout":
+            created += _book_payout(session, run, account, line, clock)
+        elif first is not None and first.kind == "unidentified_credit":
+            created += _identify_transfer(session, account, line, clock)
+    return created
+
+
+def _booked(session: Session, keys: list[str]) -> dict[str, LedgerTransaction]:
+    found: dict[str, LedgerTransaction] = {}
+    for start in range(0, len(keys), 1_000):
+        found |= {t.external_id: t for t in session.scalars(select(LedgerTransaction).where(
+            LedgerTransaction.source == SOURCE, LedgerTransaction.external_id.in_(keys[start:start + 1_000])))}
+    return found
+
+
+def _credits(session: Session, run_id: int) -> list[BankCredit]:
+    item = aliased(ReconItem)
+    rows = session.execute(
+        select(ReconResult.outcome, ReconResult.provider_reference, ReportLine.booked_on, ReportLine.amount,
+               item.kind, ReconResult.reference)
+        .join(ReportLine, ReportLine.id == ReconResult.line_id).outerjoin(item, item.id == ReconResult.item_id)
+        .where(ReconResult.run_id == run_id, ReconResult.outcome.in_(("matched", "missing_internally")),
+               ReportLine.amount > 0)
+        .order_by(ReconResult.id))
+    return [BankCredit(*row) for row in rows]
+
+
+def bank_key(account: str, line_key: str) -> str:
+    """The external id of a bank line's first booking (a long key is hashed to fit)."""
+    key = f"bank:{account}:{line_key}"
+    return key if len(key) <= 180 else f"bank:{account}:sha256:{hashlib.sha256(line_key.encode()).hexdigest()}"
+
+
+def _book_unidentified(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
+    amount = Money(line.amount, "VND")
+    return _post(session, bank_key(account, line.line_key), "unidentified_credit", line.booked_on, clock,
+                 [debit(accounts.bank_account(account), amount), credit(accounts.suspense(), amount)],
+                 f"bank credit nobody claims yet ({line.line_key})").created
+
+
+def _identify_transfer(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
+    """A citizen's transfer parked in suspense that a later run matched: move it to its provider's clearing."""
+    provider = session.scalar(select(Payment.provider).where(Payment.public_id == line.reference))
+    if provider is None:
+        return 0  # an item without a payment of ours (a test snapshot); nothing to move
+    return _book_bank_credit(session, account, line, accounts.provider_clearing(provider), "bank_transfer",
+                             clock).created
+
+
+def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit, clock: Clock) -> int:
+    payout = line.reference
+    provider, lines = _payout_lines(session, payout)
+    if provider is None:
+        return 0
+    clearing = accounts.provider_clearing(provider)
+    fees = sum(fee for _, _, fee in lines)
+    created = 0
+    tagged: list[int] = []
+    if fees:
+        legs = _movement(accounts.provider_fees(provider), clearing, fees)
+        fee_txn = _post(session, f"payout:{provider}:{payout}:fees", "provider_fees", line.booked_on, clock, legs,
+                        f"{provider} fees of payout {payout}")
+        created += fee_txn.created
+        tagged.append(fee_txn.transaction.id)
+    booked = _book_bank_credit(session, account, line, clearing, "payout", clock)
+    created += booked.created
+    tagged.append(booked.transaction.id)
+    tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines])
+    payout_tags.tag(session, provider, payout, tagged, clock)
+    difference = payout_tags.clearing_balance(session, provider, payout)
+    _record_payout_difference(session, run, payout, line, sum(gross for _, gross, _ in lines), difference, clock)
+    return created
+
+
+def _payout_lines(session: Session, payout: str) -> tuple[str | None, list[tuple[str | None, int, int]]]:
+    """The provider and the lines ``(payment code, gross, fee)`` of a payout; a line in two files counts once."""
+    first = (select(func.min(ReportLine.id)).join(ReportFile, ReportFile.id == ReportLine.file_id)
+             .where(ReportLine.kind == "provider", ReportLine.payout_id == payout,
+                    ReportFile.format.in_(list(_PROVIDER_OF_FORMAT)))
+             .group_by(ReportLine.provider_reference))
+    rows = session.execute(select(ReportFile.format, ReportLine.payment_code, ReportLine.amount, ReportLine.fee)
+                           .join(ReportFile, ReportFile.id == ReportLine.file_id)
+                           .where(ReportLine.id.in_(first)).order_by(ReportLine.id)).all()
+    if not rows:
+        return None, []
+    return _PROVIDER_OF_FORMAT[rows[0][0]], [(code, gross, fee) for _, code, gross, fee in rows]
+
+
+def _book_bank_credit(session: Session, account: str, line: BankCredit, counter: Account, kind: str,
+                      clock: Clock) -> ledger.Posted:
+    """Dr bank Cr ``counter`` for the line; if it went to suspense earlier, Dr suspense instead (naming it)."""
+    amount = Money(line.amount, "VND")
+    key = bank_key(account, line.line_key)
+    first = session.scalar(select(LedgerTransaction).where(LedgerTransaction.source == SOURCE,
+                                                           LedgerTransaction.external_id == key))
+    if first is None or first.kind != "unidentified_credit":
+        return _post(session, key, kind, line.booked_on, clock, [debit(accounts.bank_account(account), amount),
+                                                                 credit(counter, amount)], line.line_key)
+    done = session.scalar(select(LedgerTransaction).where(LedgerTransaction.corrects_id == first.id)
+                          .order_by(LedgerTransaction.id).limit(1))
+    if done is not None and done.external_id != f"correction:{first.id}:identified":
+        return ledger.Posted(done, created=False)  # an officer's approved resolution moved it already
+    return ledger.correct(session, first.id, legs=[debit(accounts.suspense(), amount), credit(counter, amount)],
+                          source=SOURCE, kind=kind, clock=clock, key="identified",
+                          description=f"identified: {line.line_key}")
+
+
+def _movement(expense: Account, clearing: Account, amount: int) -> list[Leg]:
+    """Fees as Dr expense Cr clearing; a negative total (fees refunded to us) the other way round."""
+    money = Money(abs(amount), "VND")
+    if amount > 0:
+        return [debit(expense, money), credit(clearing, money)]
+    return [debit(clearing, money), credit(expense, money)]
+
+
+def _post(session: Session, external_id: str, kind: str, day: date, clock: Clock, legs: list[Leg],
+          description: str) -> ledger.Posted:
+    return ledger.post(session, source=SOURCE, external_id=external_id, kind=kind, legs=legs, clock=clock,
+                       description=description, effective_date=day, if_closed=ledger.NEXT_OPEN_DAY)
+
+
+def _record_payout_difference(session: Session, run: ReconRun, payout: str, line: BankCredit, gross: int,
+                              difference: int, clock: Clock) -> None:
+    """Open a ``payout_mismatch`` for a payout whose tagged clearing entries do not add up to 0; close it when
+    they do again (a late capture tagged by a re-run), unless people are already resolving it.
+
+    Called before the run's ``record_breaks``, which writes the open event of a break the run opened.
+    """
+    found = session.scalar(select(ReconBreak).where(ReconBreak.scope == run.scope,
+                                                    ReconBreak.kind == "payout_mismatch",
+                                                    ReconBreak.key == f"payout:{payout}"))
+    if difference and found is None:
+        # Our captures add up to the provider's gross plus the difference.
+        session.add(ReconBreak(scope=run.scope, kind="payout_mismatch", key=f"payout:{payout}", status="open",
+                               priority=PRIORITY["payout_mismatch"], day=line.booked_on,
+                               our_amount=gross + difference, their_amount=gross, currency="VND",
+                               opened_run_id=run.id, last_seen_run_id=run.id, opened_at=clock.now()))
+    elif not difference and found is not None and found.status in ("open", "investigating"):
+        session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status="auto_closed",
+                               actor=f"run:{run.id}", note="the payout's clearing entries add up to 0",
+                               at=clock.now(), run_id=run.id))
+        found.status, found.closed_at = "auto_closed", clock.now()
+    session.flush()
