@@ -27,6 +27,8 @@ from pathlib import Path
 import yaml
 
 from core.clock import VIETNAM, ensure_utc
+from payments import accounts
+from payments.accounts import Account
 
 RULES_FILE = Path(__file__).with_name("remittance_rules.yaml")
 HOLDERS = ("own_account", "other_organisation")
@@ -117,6 +119,15 @@ class RemittanceRules:
                 return rule
         raise RulesInvalid(f"no deadline rule covers {holder} money of {fee_kind}: add a rule without conditions")
 
+    def statement_owner(self, statement_account: str) -> tuple[str, str] | None:
+        """``(agency, ledger role)`` of a configured statement account (compared by its digits), else None."""
+        digits = _digits(statement_account)
+        for agency in self.agencies.values():
+            for account in agency.accounts:
+                if _digits(account.number) == digits:
+                    return agency.code, account.ledger
+        return None
+
     def names_treasury(self, *texts: str | None) -> bool:
         """Whether any of ``texts`` names the Treasury or one of its configured accounts."""
         plain = " ".join(fold(t) for t in texts if t)
@@ -188,6 +199,22 @@ def _agency(code: str, entry: dict) -> AgencyRules:
         raise RulesInvalid(f"agency {code}: holder must be one of {HOLDERS}, ledger one of {LEDGER_ROLES}")
     chapter = (entry.get("chapter") or {}).get("code")
     return AgencyRules(code, str(entry.get("name", code)), holder, str(chapter) if chapter else None, accounts)
+
+
+def agency_ledger_account(agency: str, role: str) -> Account:
+    """The agency's ledger account for a statement account of ``role`` (``bank`` or ``treasury_awaiting``)."""
+    return accounts.agency_bank(agency) if role == "bank" else accounts.treasury_awaiting(agency)
+
+
+def statement_ledger_account(number: str, rules: RemittanceRules | None = None) -> Account:
+    """The ledger account a bank statement's account is.
+
+    An account the rules give to an agency is that agency's bank or awaiting-remittance account, so the
+    payouts a bank run books in and the Treasury transfers booked out meet on one ledger account; any
+    other account is booked by its number.
+    """
+    owner = (rules or load_rules()).statement_owner(number)
+    return accounts.bank_account(number) if owner is None else agency_ledger_account(*owner)
 
 
 def _digits(text: str) -> str:

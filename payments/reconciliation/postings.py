@@ -5,12 +5,16 @@ Design overview
 For each bank credit of the run (research/reconciliation.md §8):
 
 * a matched provider payout P of provider X:   Dr ``provider_fees:X``  Cr ``clearing:X``   (P's fees)
-                                               Dr ``bank:{account}``   Cr ``clearing:X``   (P's net)
+                                               Dr bank               Cr ``clearing:X``   (P's net)
   and P's captures, fees and payout are tagged P (``payments.payout_tags``); if their ``clearing:X``
   entries do not add up to 0, a ``payout_mismatch`` break opens;
-* a credit nobody claims (``missing_internally``): Dr ``bank:{account}``  Cr ``suspense:unidentified``.
+* a credit nobody claims (``missing_internally``): Dr bank  Cr ``suspense:unidentified``.
   When a later run identifies it (a payout, or a citizen's VietQR transfer), the money moves out of
   suspense by a new transaction that names the suspense one (``corrects_id``), never by editing it.
+
+"Bank" is the agency's ``bank:{agency}`` (or ``treasury_awaiting:{agency}``) when the remittance rules give
+the statement's account to an agency, so Treasury transfers out of it meet the payouts in; otherwise
+``bank:{account number}`` (``remittance_rules.statement_ledger_account``).
 
 A VietQR transfer matched at once is not booked bank-side yet (Dr bank Cr ``clearing:vietqr``): one
 posting per transfer would cost round trips per line at volume; it wants a set-based posting.
@@ -39,6 +43,7 @@ from payments.models.ledger import LedgerTransaction
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.models import ReportFile, ReportLine
 from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconItem, ReconResult, ReconRun
+from payments.remittance_rules import statement_ledger_account
 
 SOURCE = "reconciliation"
 _PROVIDER_OF_FORMAT = {fmt: provider for provider, formats in PROVIDER_FORMATS.items() for fmt in formats}
@@ -106,7 +111,7 @@ def bank_key(account: str, line_key: str) -> str:
 def _book_unidentified(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
     amount = Money(line.amount, "VND")
     return _post(session, bank_key(account, line.line_key), "unidentified_credit", line.booked_on, clock,
-                 [debit(accounts.bank_account(account), amount), credit(accounts.suspense(), amount)],
+                 [debit(statement_ledger_account(account), amount), credit(accounts.suspense(), amount)],
                  f"bank credit nobody claims yet ({line.line_key})").created
 
 
@@ -166,7 +171,7 @@ def _book_bank_credit(session: Session, account: str, line: BankCredit, counter:
     first = session.scalar(select(LedgerTransaction).where(LedgerTransaction.source == SOURCE,
                                                            LedgerTransaction.external_id == key))
     if first is None or first.kind != "unidentified_credit":
-        return _post(session, key, kind, line.booked_on, clock, [debit(accounts.bank_account(account), amount),
+        return _post(session, key, kind, line.booked_on, clock, [debit(statement_ledger_account(account), amount),
                                                                  credit(counter, amount)], line.line_key)
     done = session.scalar(select(LedgerTransaction).where(LedgerTransaction.corrects_id == first.id)
                           .order_by(LedgerTransaction.id).limit(1))

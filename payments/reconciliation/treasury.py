@@ -42,7 +42,7 @@ from payments.reconciliation.models import ReportLine, ReportStatement
 from payments.reconciliation.runs import ReconResult, ReconRun
 from payments.reconciliation.service import _refuse_signed_off, _start
 from payments.remittance import Obligation, obligations
-from payments.remittance_rules import AgencyAccount, RemittanceRules, first_of_month, fold
+from payments.remittance_rules import AgencyAccount, RemittanceRules, agency_ledger_account, first_of_month, fold
 from payments.sql import insert_if_absent
 
 SOURCE = "treasury"
@@ -176,8 +176,7 @@ def _post(session: Session, run: ReconRun, agency: str, line: TreasuryLine, code
           clock: Clock) -> None:
     """Post the remittance and record what it paid; both happen once per bank movement."""
     amount = Money(line.amount, line.currency)
-    source_account = accounts.agency_bank(agency) if line.account.ledger == "bank" else \
-        accounts.treasury_awaiting(agency)
+    source_account = agency_ledger_account(agency, line.account.ledger)
     posted = ledger.post(session, source=SOURCE, external_id=f"remittance:{line.account.number}:{line.line_key}",
                          kind="treasury_remittance", clock=clock,
                          legs=[ledger.debit(accounts.budget_payable(agency), amount),

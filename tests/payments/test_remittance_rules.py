@@ -10,7 +10,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from core.clock import VIETNAM
-from payments.remittance_rules import UNASSIGNED, RulesInvalid, fold, load_rules, months_between
+from payments.remittance_rules import (
+    UNASSIGNED,
+    RulesInvalid,
+    fold,
+    load_rules,
+    months_between,
+    statement_ledger_account,
+)
 
 RULES = load_rules()
 
@@ -89,3 +96,9 @@ def test_a_rule_file_without_a_deadline_or_legal_basis_is_refused(tmp_path: Path
     bad.write_text("deadline_rules:\n  - {name: x, hours_after_collection: 24}\n", encoding="utf-8")
     with pytest.raises(RulesInvalid, match="legal_basis"):
         load_rules(bad)
+
+
+def test_a_statement_account_is_booked_as_its_agencys_ledger_account_so_payouts_and_remittances_meet():
+    assert statement_ledger_account("0011004123456").code == "bank:HN-CA"
+    assert statement_ledger_account("3591-0-1053412").code == "treasury_awaiting:HN-CA"  # digits compared
+    assert statement_ledger_account("9999000111").code == "bank:9999000111"  # not in the rules: by its number

@@ -16,7 +16,8 @@ from tests.payments.reconciliation.test_bank import ACCOUNT, statement
 from tests.payments.test_settlement import _pay
 
 CLOCK = FixedClock(datetime(2026, 12, 9, 3, 0, tzinfo=UTC))
-BANK, CLEARING = accounts.bank_account(ACCOUNT).code, accounts.provider_clearing("stripe").code
+#: The statement's account is Hà Nội police's collection account in the remittance rules.
+BANK, CLEARING = accounts.agency_bank("HN-CA").code, accounts.provider_clearing("stripe").code
 FEES, SUSPENSE = accounts.provider_fees("stripe").code, accounts.suspense().code
 STRIPE_HEADER = ("balance_transaction_id,created_utc,available_on_utc,currency,gross,fee,net,reporting_category,"
                  "source_id,description,automatic_payout_id,charge_id,payment_intent_id,payment_metadata[payment_code]")
