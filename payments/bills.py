@@ -45,7 +45,8 @@ class Quote:
     subsidies: tuple[SubsidyLine, ...] = ()
     explanation: Mapping[str, Any] = field(default_factory=dict)
     rule_set_hash: str = ""
-    quote_id: int | None = None
+    #: The subsidies engine's quote this price comes from (its reservations are spent when the bill is paid).
+    quote_id: str | None = None
 
     def check(self) -> None:
         """Raise InvalidBill unless the amounts add up: base = due + subsidies, nothing negative."""

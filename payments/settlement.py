@@ -62,11 +62,10 @@ def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clo
 
 def _spend_subsidies(session: Session, bill: Bill, clock: Clock) -> None:
     """The bill's quote spends the subsidy money it reserved: closed as paid, once, whatever paid the bill."""
-    quote_id = (bill.explanation or {}).get("quote_id")
-    if not quote_id:
+    if not bill.quote_id:
         return
     try:
-        subsidy_quotes.mark_paid(session, quote_id, clock)
+        subsidy_quotes.mark_paid(session, bill.quote_id, clock)
     except (QuoteNotFound, QuoteNotOpen):
         pass  # closed already (a replayed settlement) or expired: nothing is held any more
 
