@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, event, func, select
+from sqlalchemy import case, event, func, insert, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -28,7 +28,7 @@ from core.money import Money
 from payments.accounts import Account
 from payments.errors import LedgerError, LedgerImmutable, LedgerUnbalanced
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
-from payments.sql import insert_if_absent
+from payments.sql import insert_entity_if_absent, insert_if_absent
 
 DEBIT, CREDIT = "debit", "credit"
 
@@ -89,14 +89,15 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
     header = {"source": source, "external_id": external_id, "kind": kind, "description": description[:500],
               "effective_date": clock.today_in_vietnam(), "posted_at": now, "bill_id": bill_id,
               "payment_id": payment_id, "reverses_id": reverses_id}
-    new_id = insert_if_absent(session, LedgerTransaction.__table__, header, ["source", "external_id"])
-    if new_id is None:
+    transaction = insert_entity_if_absent(session, LedgerTransaction, header, ["source", "external_id"])
+    if transaction is None:
         return Posted(find(session, source, external_id), created=False)
     accounts = _accounts_for(session, legs, clock)
-    session.add_all(LedgerPosting(transaction_id=new_id, account_id=accounts[leg.account.code].id, side=leg.side,
-                                  amount=leg.amount.amount, currency=leg.amount.currency) for leg in legs)
-    session.flush()
-    return Posted(session.get(LedgerTransaction, new_id), created=True)
+    # One multi-row INSERT; the postings are not loaded as objects (``transaction.postings`` loads them).
+    session.execute(insert(LedgerPosting), [
+        {"transaction_id": transaction.id, "account_id": accounts[leg.account.code].id, "side": leg.side,
+         "amount": leg.amount.amount, "currency": leg.amount.currency} for leg in legs])
+    return Posted(transaction, created=True)
 
 
 def reverse(session: Session, transaction_id: int, *, source: str, kind: str, clock: Clock,
