@@ -54,16 +54,15 @@ class ReportOutcome(Enum):
 
 def lock_payment(session: Session, payment_public_id: str) -> tuple[Bill, Payment]:
     """Return a payment and its bill, both locked (bill first: the package's lock order)."""
-    # The bill is found through the payment in a sub-select, which locks nothing (a payment's bill never
-    # changes), so locking the bill costs one statement and the payment's lock is still taken second.
-    bill_of_payment = select(Payment.bill_id).where(Payment.public_id == payment_public_id).scalar_subquery()
-    bill = session.scalars(select(Bill).where(Bill.id == bill_of_payment).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
-    if bill is None:
-        raise PaymentNotFound(f"no payment {payment_public_id}")
-    query = (select(Payment).where(Payment.public_id == payment_public_id).with_for_update()
+    # One statement: PostgreSQL locks the rows of a joined SELECT … FOR UPDATE table by table in FROM
+    # order, so the bill's row is locked before the payment's, as everywhere else in the package.
+    query = (select(Bill, Payment).join(Payment, Payment.bill_id == Bill.id)
+             .where(Payment.public_id == payment_public_id).with_for_update()
              .execution_options(populate_existing=True))
-    payment = session.scalars(query).one()
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise PaymentNotFound(f"no payment {payment_public_id}")
+    bill, payment = row
     # The session keeps objects only while something refers to them: tie the bill to its payment, so
     # ``payment.bill`` costs no query after a caller drops the bill.
     set_committed_value(payment, "bill", bill)

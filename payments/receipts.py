@@ -47,6 +47,20 @@ def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, cloc
     existing = issued_receipt(session, bill.id)
     if existing is not None and existing is not replaces:
         return existing
+    return _new_receipt(session, bill, payment, clock=clock, series=series, replaces=replaces)
+
+
+def issue_settlement_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock) -> Receipt:
+    """Issue the receipt of a bill settling now: the caller moved it from open to paid under its lock.
+
+    An open bill has no receipt (one is only issued when a bill is paid, and a bill never reopens), so
+    there is nothing to look up first; ``uq_receipts_one_issued_per_bill`` would refuse a second one.
+    """
+    return _new_receipt(session, bill, payment, clock=clock, series=DEFAULT_SERIES, replaces=None)
+
+
+def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock, series: str,
+                 replaces: Receipt | None) -> Receipt:
     year = clock.today_in_vietnam().year
     held = payment.amount - payment.refunded_amount if payment else 0
     receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
