@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import case, event, func, insert, select
+from sqlalchemy import case, event, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -94,7 +94,7 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
         return Posted(find(session, source, external_id), created=False)
     accounts = _accounts_for(session, legs, clock)
     # One multi-row INSERT; the postings are not loaded as objects (``transaction.postings`` loads them).
-    session.execute(insert(LedgerPosting), [
+    session.execute(LedgerPosting.__table__.insert(), [
         {"transaction_id": transaction.id, "account_id": accounts[leg.account.code].id, "side": leg.side,
          "amount": leg.amount.amount, "currency": leg.amount.currency} for leg in legs])
     return Posted(transaction, created=True)
