@@ -18,11 +18,8 @@ def insert_if_absent(session: Session, table: Table, values: dict[str, Any], con
     ``ON CONFLICT DO NOTHING`` is the race-free claim: on PostgreSQL a concurrent inserter of the same
     key waits for the first one's transaction and then inserts nothing, instead of failing.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    primary_key = list(table.primary_key.columns)[0]
-    statement = (dialect.insert(table).values(**values)
-                 .on_conflict_do_nothing(index_elements=conflict_columns).returning(primary_key))
-    return session.execute(statement).scalar_one_or_none()
+    statement = _insert(_dialect_name(session), table, tuple(conflict_columns), "primary key")
+    return session.execute(statement, values).scalar_one_or_none()
 
 
 def insert_entity_if_absent(session: Session, entity: type[T], values: dict[str, Any],
@@ -30,27 +27,50 @@ def insert_entity_if_absent(session: Session, entity: type[T], values: dict[str,
     """Like ``insert_if_absent``, but return the new row as a persistent ORM object (one statement, no re-read).
 
     Without ``conflict_columns`` any unique index of the table counts as a conflict (partial ones too).
-    The row comes back through a plain ``INSERT … RETURNING`` and becomes the object the ORM would have
-    loaded: about a third of the CPU of an ORM-enabled INSERT, on a path that runs for every payment.
     """
+    return _insert_entity(session, entity, values, tuple(conflict_columns) if conflict_columns else ANY_UNIQUE)
+
+
+def insert_entity(session: Session, entity: type[T], values: dict[str, Any]) -> T:
+    """INSERT one row and return it as a persistent ORM object; a unique violation raises as usual."""
+    return _insert_entity(session, entity, values, None)
+
+
+ANY_UNIQUE = ("*",)
+
+
+def _insert_entity(session: Session, entity: type[T], values: dict[str, Any],
+                   conflict: tuple[str, ...] | None) -> T | None:
+    # A plain INSERT … RETURNING every column, the row then made the object the ORM would have loaded:
+    # about a third of the CPU of an ORM-enabled INSERT or a flush, on paths that run for every payment.
     session.flush()  # like an ORM statement: pending changes reach the database first
-    statement, attributes = _entity_insert(session.get_bind().dialect.name, entity,
-                                           tuple(conflict_columns) if conflict_columns else None)
+    statement = _insert(_dialect_name(session), entity.__table__, conflict, "row")
     row = session.execute(statement, values).one_or_none()
     if row is None:
         return None
-    instance = entity(**dict(zip(attributes, row, strict=True)))
+    instance = entity(**dict(zip(_attribute_names(entity), row, strict=True)))
     make_transient_to_detached(instance)  # the values are the row's: nothing to flush, identity set
     session.add(instance)
     return instance
 
 
+def _dialect_name(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 @cache
-def _entity_insert(dialect_name: str, entity: type,
-                   conflict_columns: tuple[str, ...] | None) -> tuple[Insert, list[str]]:
-    """The entity's INSERT … ON CONFLICT DO NOTHING RETURNING every column, built once per dialect."""
-    table, mapper = entity.__table__, inspect(entity)
+def _insert(dialect_name: str, table: Table, conflict: tuple[str, ...] | None, returning: str) -> Insert:
+    """The INSERT statement, built once per dialect and shape (values come as parameters)."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
-    statement = (dialect.insert(table).on_conflict_do_nothing(index_elements=conflict_columns)
-                 .returning(*table.columns))
-    return statement, [mapper.get_property_by_column(column).key for column in table.columns]
+    statement = dialect.insert(table)
+    if conflict is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=None if conflict == ANY_UNIQUE else conflict)
+    if returning == "row":
+        return statement.returning(*table.columns)
+    return statement.returning(list(table.primary_key.columns)[0])
+
+
+@cache
+def _attribute_names(entity: type) -> list[str]:
+    mapper = inspect(entity)
+    return [mapper.get_property_by_column(column).key for column in entity.__table__.columns]
