@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -111,12 +111,20 @@ def finish(session: Session, key_id: int, response: StoredResponse) -> None:
 
 def release(session: Session, key_id: int) -> None:
     """Unlock the key without a response (a provider call failed) so a retry may resume at once."""
-    _update(session, key_id, {"locked_at": None}, IdempotencyKey.response_status.is_(None))
+    _update(session, key_id, {"locked_at": None}, _UNANSWERED)
 
 
-def _update(session: Session, key_id: int, values: dict[str, Any], *conditions) -> None:
-    # One UPDATE by primary key, no read first; a copy of the row in the session is updated to match.
-    session.execute(update(IdempotencyKey).where(IdempotencyKey.id == key_id, *conditions).values(**values))
+_KEYS = IdempotencyKey.__table__
+_BY_ID = _KEYS.update().where(_KEYS.c.id == bindparam("key_id"))
+_UNANSWERED = _BY_ID.where(_KEYS.c.response_status.is_(None))
+
+
+def _update(session: Session, key_id: int, values: dict[str, Any], statement=_BY_ID) -> None:
+    # One UPDATE by primary key, no read first (a cached statement: this runs twice per payment).
+    session.execute(statement, {"key_id": key_id, **values})
+    loaded = session.identity_map.get(session.identity_key(IdempotencyKey, key_id))
+    if loaded is not None:  # a copy of the row in this session reads the new values
+        session.expire(loaded)
 
 
 def purge_expired_keys(session: Session, *, clock: Clock, retention: timedelta = RETENTION) -> int:
