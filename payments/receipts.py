@@ -24,7 +24,6 @@ from core.clock import Clock
 from payments.bills import new_public_id
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt, ReceiptCounter
-from payments.sql import insert_entity
 
 #: The receipt series (ký hiệu) of this gateway; the two digits of the year are added when displayed.
 DEFAULT_SERIES = "BLTT"
@@ -67,17 +66,20 @@ def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock
     if replaces is not None:  # first, so the new receipt is the bill's only issued one
         cancel_receipt(session, replaces, clock=clock)
     # The counter's row lock, held until commit, is taken last: pending changes are written before it.
+    # An ORM insert on purpose: the agency callback hook (payments.agency_callbacks) sees new receipts.
     session.flush()
-    number = next_number(session, series, year)
-    return insert_entity(session, Receipt, {
-        "public_id": new_public_id(), "bill_id": bill.id, "payment_id": payment.id if payment else None,
-        "series": series, "year": year, "number": number, "status": "issued",
-        "replaces_id": replaces.id if replaces else None, "agency_code": bill.agency_code,
-        "payer_id_hash": bill.payer_id_hash, "payer_name": bill.payer_name, "payer_masked_id": bill.payer_masked_id,
-        "service_code": bill.service_code, "fee_kind": bill.fee_kind, "base_amount": bill.base_amount,
-        "amount_paid": held, "currency": bill.currency, "subsidy_lines": list(bill.subsidy_lines),
-        "explanation": dict(bill.explanation), "method": payment.provider if payment else "subsidy",
-        "collected_at": bill.paid_at or clock.now(), "issued_at": clock.now()})
+    receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
+                      series=series, year=year, number=next_number(session, series, year), status="issued",
+                      replaces_id=replaces.id if replaces else None, agency_code=bill.agency_code,
+                      payer_id_hash=bill.payer_id_hash, payer_name=bill.payer_name,
+                      payer_masked_id=bill.payer_masked_id, service_code=bill.service_code, fee_kind=bill.fee_kind,
+                      base_amount=bill.base_amount, amount_paid=held, currency=bill.currency,
+                      subsidy_lines=list(bill.subsidy_lines), explanation=dict(bill.explanation),
+                      method=payment.provider if payment else "subsidy", collected_at=bill.paid_at or clock.now(),
+                      issued_at=clock.now())
+    session.add(receipt)
+    session.flush()
+    return receipt
 
 
 def cancel_receipt(session: Session, receipt: Receipt, *, clock: Clock) -> None:

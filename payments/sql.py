@@ -31,11 +31,6 @@ def insert_entity_if_absent(session: Session, entity: type[T], values: dict[str,
     return _insert_entity(session, entity, values, tuple(conflict_columns) if conflict_columns else ANY_UNIQUE)
 
 
-def insert_entity(session: Session, entity: type[T], values: dict[str, Any]) -> T:
-    """INSERT one row and return it as a persistent ORM object; a unique violation raises as usual."""
-    return _insert_entity(session, entity, values, None)
-
-
 ANY_UNIQUE = ("*",)
 
 

@@ -122,22 +122,15 @@ def transition(session: Session, payment: Payment, target: PaymentStatus | str, 
     if target in FINAL:
         payment.finished_at = now
         payment.failure_code = failure_code if target in FAILED else None
+    # An ORM insert on purpose: payments.agency_callbacks notices new events when they are flushed.
+    session.add(PaymentEvent(payment_id=payment.id, from_status=current.value, to_status=target.value,
+                             event=event, cause=cause, provider_event_id=provider_event_id, occurred_at=now))
     session.flush()
-    _append_event(session, {"payment_id": payment.id, "from_status": current.value, "to_status": target.value,
-                            "event": event, "cause": cause, "provider_event_id": provider_event_id, "occurred_at": now})
     return outcome
 
 
 def record_creation(session: Session, payment: Payment, *, cause: str, clock: Clock) -> None:
     """Append the ``created`` event of a new payment (the one status write outside the table's edges)."""
-    _append_event(session, {"payment_id": payment.id, "from_status": None, "to_status": S.CREATED.value,
-                            "event": "created", "cause": cause, "provider_event_id": None,
-                            "occurred_at": clock.now()})
-
-
-_EVENT_INSERT = PaymentEvent.__table__.insert()
-
-
-def _append_event(session: Session, values: dict[str, object]) -> None:
-    # A plain INSERT: events are append-only and no caller needs the row as an object.
-    session.execute(_EVENT_INSERT, values)
+    session.add(PaymentEvent(payment_id=payment.id, from_status=None, to_status=S.CREATED.value, event="created",
+                             cause=cause, occurred_at=clock.now()))
+    session.flush()
