@@ -65,7 +65,7 @@ def price(session: Session, request: QuoteRequest, *, clock: Clock, personal_id:
                    "fee_before_reductions": pinned.base_amount, "layers": pinned.explanation}
     return Quote(amount_due=Money(pinned.amount_due, pinned.currency),
                  base_amount=Money(pinned.amount_due + sum(funds.values()), pinned.currency),
-                 subsidies=lines, explanation=explanation, rule_set_hash=pinned.rule_set_hash)
+                 subsidies=lines, explanation=explanation, rule_set_hash=pinned.rule_set_hash, quote_id=pinned.id)
 
 
 def _fund_amounts(session: Session, quote_id: str) -> dict[str, int]:
@@ -92,7 +92,7 @@ def requote_with_facts(session: Session, bill: Bill, facts: EidFacts, *, clock: 
     stored = dict(bill.explanation["request"])
     stored.update(facts.as_request_fields())
     request = subsidy_quotes.request_from_stored(stored)
-    old_quote_id = bill.explanation.get("quote_id")
+    old_quote_id = bill.quote_id
     quote = price(session, request, clock=clock, personal_id=personal_id,
                   citizen_ref=str(bill.citizen_id) if bill.citizen_id else None)
     bill = bill_service.requote_bill(session, bill.public_id, quote, clock=clock)

@@ -104,7 +104,7 @@ def _payment_quote(session: Session, priced) -> Quote:
     explanation = {"quote_id": priced.id, "request": priced.request, "decision_day": priced.decision_day.isoformat(),
                    "fee_before_reductions": priced.base_amount, "layers": priced.explanation}
     return Quote(amount_due=Money(priced.amount_due, priced.currency), base_amount=Money(base, priced.currency),
-                 subsidies=lines, explanation=explanation, rule_set_hash=priced.rule_set_hash)
+                 subsidies=lines, explanation=explanation, rule_set_hash=priced.rule_set_hash, quote_id=priced.id)
 
 
 def get_agency_bill(session: Session, client_id: int, bill_public_id: str) -> tuple[Bill, AgencyBill]:

@@ -129,11 +129,12 @@ def _became(instance: Any, attribute: str, value: str) -> bool:
 @event.listens_for(Session, "before_commit")
 def _stage_collected(session: Session) -> None:
     session.flush()
+    not_from_the_api: set[int] = set()  # bills without an agency link: one look-up per bill, not per event
     while found := session.info.pop(_PENDING, None):
         for instance, event_type in found:
             # A savepoint rolled back since the flush: its rows are gone (or its change undone).
             if inspect(instance).persistent and _still_true(instance):
-                _stage_found(session, instance, event_type)
+                _stage_found(session, instance, event_type, not_from_the_api)
         session.flush()
 
 
@@ -143,14 +144,18 @@ def _still_true(instance: Any) -> bool:
     return not isinstance(instance, Receipt) or instance.status in ("issued", "cancelled")
 
 
-def _stage_found(session: Session, instance: Any, event_type: str) -> None:
+def _stage_found(session: Session, instance: Any, event_type: str, not_from_the_api: set[int]) -> None:
     if isinstance(instance, PaymentEvent):
         payment = session.get(Payment, instance.payment_id)
-        stage_event(session, payment.bill, event_type, payment=payment)
+        bill, details = payment.bill, {"payment": payment}
     elif isinstance(instance, Receipt):
-        stage_event(session, session.get(Bill, instance.bill_id), event_type, receipt=instance)
+        bill, details = session.get(Bill, instance.bill_id), {"receipt": instance}
     else:
-        stage_event(session, instance.payment.bill, event_type, payment=instance.payment, refund=instance)
+        bill, details = instance.payment.bill, {"payment": instance.payment, "refund": instance}
+    if bill.id in not_from_the_api:
+        return
+    if stage_event(session, bill, event_type, **details) is None:
+        not_from_the_api.add(bill.id)
 
 
 def next_waiting(session: Session, bill_id: int) -> CallbackDelivery | None:

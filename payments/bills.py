@@ -26,6 +26,7 @@ from core.errors import Conflict
 from core.money import Money
 from payments.errors import BillNotFound, BillNotPayable, InvalidBill, PaymentInProgress
 from payments.models.billing import FEE_KINDS, LIVE_PAYMENT_STATUSES, Bill, Payment
+from payments.sql import insert_entity_if_absent
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,8 @@ class Quote:
     subsidies: tuple[SubsidyLine, ...] = ()
     explanation: Mapping[str, Any] = field(default_factory=dict)
     rule_set_hash: str = ""
-    quote_id: int | None = None
+    #: The subsidies engine's quote this price comes from (its reservations are spent when the bill is paid).
+    quote_id: str | None = None
 
     def check(self) -> None:
         """Raise InvalidBill unless the amounts add up: base = due + subsidies, nothing negative."""
@@ -88,24 +90,23 @@ def new_public_id() -> str:
 def create_bill(session: Session, new: NewBill, *, clock: Clock) -> Bill:
     """Create a bill, or return the same agency reference's bill when the request is a retry."""
     _check_new_bill(new)
-    existing = session.scalars(select(Bill).where(Bill.agency_code == new.agency_code,
-                                                  Bill.agency_reference == new.agency_reference)).one_or_none()
-    if existing is not None:
-        if (existing.payer_id_hash, existing.service_code) != (new.payer_id_hash, new.service_code):
-            raise Conflict(f"agency reference {new.agency_reference} is already used for another bill",
-                           code="agency_reference_taken")
-        return existing
     now = clock.now()
-    bill = Bill(public_id=new_public_id(), payer_id_hash=new.payer_id_hash, citizen_id=new.citizen_id,
-                payer_name=new.payer_name, payer_masked_id=new.payer_masked_id,
-                service_code=new.service_code, quantity=new.quantity, fee_kind=new.fee_kind,
-                retained_basis_points=new.retained_basis_points, agency_code=new.agency_code,
-                agency_reference=new.agency_reference, description=new.description, due_date=new.due_date,
-                status="open", created_at=now, updated_at=now)
-    _pin_quote(bill, new.quote, clock)
-    session.add(bill)
-    session.flush()
-    return bill
+    values = {"public_id": new_public_id(), "payer_id_hash": new.payer_id_hash, "citizen_id": new.citizen_id,
+              "payer_name": new.payer_name, "payer_masked_id": new.payer_masked_id,
+              "service_code": new.service_code, "quantity": new.quantity, "fee_kind": new.fee_kind,
+              "retained_basis_points": new.retained_basis_points, "agency_code": new.agency_code,
+              "agency_reference": new.agency_reference, "description": new.description, "due_date": new.due_date,
+              "status": "open", "created_at": now, "updated_at": now, **_quote_values(new.quote, clock)}
+    # Inserted first (one statement for a new bill); a retry finds the reference taken and reads that bill.
+    bill = insert_entity_if_absent(session, Bill, values, ["agency_code", "agency_reference"])
+    if bill is not None:
+        return bill
+    existing = session.scalars(select(Bill).where(Bill.agency_code == new.agency_code,
+                                                  Bill.agency_reference == new.agency_reference)).one()
+    if (existing.payer_id_hash, existing.service_code) != (new.payer_id_hash, new.service_code):
+        raise Conflict(f"agency reference {new.agency_reference} is already used for another bill",
+                       code="agency_reference_taken")
+    return existing
 
 
 def _check_new_bill(new: NewBill) -> None:
@@ -118,15 +119,13 @@ def _check_new_bill(new: NewBill) -> None:
         raise InvalidBill("a lệ phí is remitted in full; a phí keeps 0 to 10000 basis points")
 
 
-def _pin_quote(bill: Bill, quote: Quote, clock: Clock) -> None:
-    bill.amount_due = quote.amount_due.amount
-    bill.currency = quote.amount_due.currency
-    bill.base_amount = quote.base_amount.amount
-    bill.subsidy_lines = [{"programme": s.programme, "amount": s.amount.amount} for s in quote.subsidies]
-    bill.explanation = dict(quote.explanation)
-    bill.rule_set_hash = quote.rule_set_hash
-    bill.quote_id = quote.quote_id
-    bill.quoted_at = clock.now()
+def _quote_values(quote: Quote, clock: Clock) -> dict[str, Any]:
+    """The bill's columns that pin ``quote``."""
+    return {"amount_due": quote.amount_due.amount, "currency": quote.amount_due.currency,
+            "base_amount": quote.base_amount.amount,
+            "subsidy_lines": [{"programme": s.programme, "amount": s.amount.amount} for s in quote.subsidies],
+            "explanation": dict(quote.explanation), "rule_set_hash": quote.rule_set_hash,
+            "quote_id": quote.quote_id, "quoted_at": clock.now()}
 
 
 def requote_bill(session: Session, bill_public_id: str, quote: Quote, *, clock: Clock) -> Bill:
@@ -137,7 +136,8 @@ def requote_bill(session: Session, bill_public_id: str, quote: Quote, *, clock: 
     if quote.amount_due.currency != bill.currency:
         raise InvalidBill("a bill keeps its currency")
     bill.previous_amount_due, bill.previous_explanation = bill.amount_due, bill.explanation
-    _pin_quote(bill, quote, clock)
+    for name, value in _quote_values(quote, clock).items():
+        setattr(bill, name, value)
     bill.updated_at = clock.now()
     session.flush()
     return bill

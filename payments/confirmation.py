@@ -21,10 +21,10 @@ from enum import Enum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.clock import Clock
 from core.money import Money
-from payments.bills import lock_bill
 from payments.errors import PaymentNotFound
 from payments.models.billing import Bill, Payment
 from payments.providers.base import ProviderStatus, StatusReport
@@ -54,13 +54,19 @@ class ReportOutcome(Enum):
 
 def lock_payment(session: Session, payment_public_id: str) -> tuple[Bill, Payment]:
     """Return a payment and its bill, both locked (bill first: the package's lock order)."""
-    bill_public_id = session.scalar(select(Bill.public_id).join(Payment).where(Payment.public_id == payment_public_id))
-    if bill_public_id is None:
-        raise PaymentNotFound(f"no payment {payment_public_id}")
-    bill = lock_bill(session, bill_public_id)
-    query = (select(Payment).where(Payment.public_id == payment_public_id).with_for_update()
+    # One statement: PostgreSQL locks the rows of a joined SELECT … FOR UPDATE table by table in FROM
+    # order, so the bill's row is locked before the payment's, as everywhere else in the package.
+    query = (select(Bill, Payment).join(Payment, Payment.bill_id == Bill.id)
+             .where(Payment.public_id == payment_public_id).with_for_update()
              .execution_options(populate_existing=True))
-    return bill, session.scalars(query).one()
+    row = session.execute(query).one_or_none()
+    if row is None:
+        raise PaymentNotFound(f"no payment {payment_public_id}")
+    bill, payment = row
+    # The session keeps objects only while something refers to them: tie the bill to its payment, so
+    # ``payment.bill`` costs no query after a caller drops the bill.
+    set_committed_value(payment, "bill", bill)
+    return bill, payment
 
 
 def apply_report(session: Session, payment_public_id: str, report: StatusReport, *, cause: str, clock: Clock,

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -99,28 +99,32 @@ def claim_key(session: Session, *, scope: str, key: str, operation: str, body: M
 
 def advance(session: Session, key_id: int, recovery_point: str, *, resource_id: int | None = None) -> None:
     """Record that the phase ending at ``recovery_point`` committed (call inside that phase)."""
-    row = session.get(IdempotencyKey, key_id)
-    row.recovery_point = recovery_point
-    if resource_id is not None:
-        row.resource_id = resource_id
-    session.flush()
+    values = {"recovery_point": recovery_point} | ({"resource_id": resource_id} if resource_id is not None else {})
+    _update(session, key_id, values)
 
 
 def finish(session: Session, key_id: int, response: StoredResponse) -> None:
     """Store the final response and release the key; later requests with it replay the response."""
-    row = session.get(IdempotencyKey, key_id)
-    row.recovery_point = "finished"
-    row.response_status, row.response_body = response.status, response.body
-    row.locked_at = None
-    session.flush()
+    _update(session, key_id, {"recovery_point": "finished", "response_status": response.status,
+                              "response_body": response.body, "locked_at": None})
 
 
 def release(session: Session, key_id: int) -> None:
     """Unlock the key without a response (a provider call failed) so a retry may resume at once."""
-    row = session.get(IdempotencyKey, key_id)
-    if row is not None and row.response_status is None:
-        row.locked_at = None
-        session.flush()
+    _update(session, key_id, {"locked_at": None}, _UNANSWERED)
+
+
+_KEYS = IdempotencyKey.__table__
+_BY_ID = _KEYS.update().where(_KEYS.c.id == bindparam("key_id"))
+_UNANSWERED = _BY_ID.where(_KEYS.c.response_status.is_(None))
+
+
+def _update(session: Session, key_id: int, values: dict[str, Any], statement=_BY_ID) -> None:
+    # One UPDATE by primary key, no read first (a cached statement: this runs twice per payment).
+    session.execute(statement, {"key_id": key_id, **values})
+    loaded = session.identity_map.get(session.identity_key(IdempotencyKey, key_id))
+    if loaded is not None:  # a copy of the row in this session reads the new values
+        session.expire(loaded)
 
 
 def purge_expired_keys(session: Session, *, clock: Clock, retention: timedelta = RETENTION) -> int:

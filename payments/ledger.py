@@ -25,7 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, event, func, select
+from sqlalchemy import Date, bindparam, case, event, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -34,7 +34,7 @@ from payments import periods
 from payments.accounts import Account
 from payments.errors import LedgerError, LedgerImmutable, LedgerPeriodClosed, LedgerUnbalanced
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
-from payments.sql import insert_if_absent
+from payments.sql import dialect_insert, execute_entity_insert, insert_if_absent
 
 DEBIT, CREDIT = "debit", "credit"
 #: What ``post`` does with a date in a signed-off day: book into the next open day, or refuse.
@@ -101,23 +101,37 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
     check_balanced(legs)
     now = clock.now()
     day = effective_date or clock.today_in_vietnam()
-    if (if_closed or (REFUSE if effective_date else NEXT_OPEN_DAY)) == REFUSE:
-        if periods.is_closed(session, day):
-            return _replay_or_refuse(session, day, source, external_id)
-        booked_on = day
-    else:
-        booked_on = periods.open_day_on_or_after(day)  # evaluated by the INSERT: no extra round trip
+    if (if_closed or (REFUSE if effective_date else NEXT_OPEN_DAY)) == REFUSE and periods.is_closed(session, day):
+        return _replay_or_refuse(session, day, source, external_id)
+    # The header's INSERT books it on ``day`` or, if that day is closed, the next open day: no extra round trip.
     header = {"source": source, "external_id": external_id, "kind": kind, "description": description[:500],
-              "effective_date": booked_on, "posted_at": now, "bill_id": bill_id,
-              "payment_id": payment_id, "reverses_id": reverses_id, "corrects_id": corrects_id}
-    new_id = insert_if_absent(session, LedgerTransaction.__table__, header, ["source", "external_id"])
-    if new_id is None:
+              "posted_at": now, "bill_id": bill_id, "payment_id": payment_id, "reverses_id": reverses_id,
+              "corrects_id": corrects_id, "requested_day": day}
+    transaction = execute_entity_insert(session, LedgerTransaction, _header_insert(session), header)
+    if transaction is None:
         return Posted(find(session, source, external_id), created=False)
     accounts = _accounts_for(session, legs, clock)
-    session.add_all(LedgerPosting(transaction_id=new_id, account_id=accounts[leg.account.code].id, side=leg.side,
-                                  amount=leg.amount.amount, currency=leg.amount.currency) for leg in legs)
-    session.flush()
-    return Posted(session.get(LedgerTransaction, new_id), created=True)
+    # One multi-row INSERT; the postings are not loaded as objects (``transaction.postings`` loads them).
+    session.execute(LedgerPosting.__table__.insert(), [
+        {"transaction_id": transaction.id, "account_id": accounts[leg.account.code].id, "side": leg.side,
+         "amount": leg.amount.amount, "currency": leg.amount.currency} for leg in legs])
+    return Posted(transaction, created=True)
+
+
+def _header_insert(session: Session):
+    """The header's INSERT … ON CONFLICT DO NOTHING RETURNING *, its effective date resolved in SQL from
+    ``:requested_day`` (built once per dialect)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _HEADER_INSERTS:
+        table = LedgerTransaction.__table__
+        _HEADER_INSERTS[dialect] = (
+            dialect_insert(session, table)
+            .values(effective_date=periods.open_day_on_or_after(bindparam("requested_day", type_=Date)))
+            .on_conflict_do_nothing(index_elements=["source", "external_id"]).returning(*table.columns))
+    return _HEADER_INSERTS[dialect]
+
+
+_HEADER_INSERTS: dict[str, object] = {}
 
 
 def _replay_or_refuse(session: Session, day: date, source: str, external_id: str) -> Posted:

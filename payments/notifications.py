@@ -71,7 +71,9 @@ def check_on_return(session: Session, payment_public_id: str, *, clock: Clock) -
     """What the return URL does: query the provider (it never decides by itself) and return the payment."""
     payment = session.scalars(select(Payment).where(Payment.public_id == payment_public_id)).one_or_none()
     if payment is not None and payment.provider_session_id is not None:
-        refresh_payment(session, payment.provider, payment.provider_session_id, cause="return_url", clock=clock)
+        # The payment is known, so the session's payment need not be looked up (refresh_payment's first step).
+        report = get_provider(payment.provider).fetch_status(payment.provider_session_id)
+        apply_report(session, payment.public_id, report, cause="return_url", clock=clock)
     return payment
 
 

@@ -36,10 +36,11 @@ from payments.sql import insert_if_absent
 CLOSE_LOCK_TIMEOUT = "3s"
 
 
-def open_day_on_or_after(day: date) -> ColumnElement:
-    """SQL for the first open day on or after ``day``: ``day`` itself unless it is closed."""
-    reopens = select(LedgerClosedDay.reopens_on).where(LedgerClosedDay.day == day).scalar_subquery()
-    return func.coalesce(reopens, literal(day, Date), type_=Date)
+def open_day_on_or_after(day: date | ColumnElement) -> ColumnElement:
+    """SQL for the first open day on or after ``day`` (a date or a bound parameter): ``day`` unless it is closed."""
+    value = day if isinstance(day, ColumnElement) else literal(day, Date)
+    reopens = select(LedgerClosedDay.reopens_on).where(LedgerClosedDay.day == value).scalar_subquery()
+    return func.coalesce(reopens, value, type_=Date)
 
 
 def first_open_day(session: Session, day: date) -> date:

@@ -6,8 +6,8 @@ Design overview
   7-digit number that restarts at 1 each 1 January. The year is the calendar year in
   Asia/Ho_Chi_Minh at issue, so a payment at 00:30 on 1 January in Hà Nội (17:30 UTC the day before)
   starts the new year's numbering.
-* Gap-free under concurrency: the number comes from ``UPDATE receipt_counters SET last_number =
-  last_number + 1 … RETURNING``, in the same transaction as the receipt. The row lock makes concurrent
+* Gap-free under concurrency: the number comes from ``INSERT INTO receipt_counters … ON CONFLICT DO UPDATE
+  SET last_number = last_number + 1 RETURNING``, in the same transaction as the receipt. The row lock makes concurrent
   issuers wait for each other; a rolled-back transaction rolls its number back too, so no number is
   ever skipped or used twice (a unique constraint backs this up).
 * A receipt is a frozen snapshot of the bill. After a partial refund it is cancelled and a replacement
@@ -16,14 +16,14 @@ Design overview
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from payments.bills import new_public_id
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt, ReceiptCounter
-from payments.sql import insert_if_absent
 
 #: The receipt series (ký hiệu) of this gateway; the two digits of the year are added when displayed.
 DEFAULT_SERIES = "BLTT"
@@ -31,10 +31,13 @@ DEFAULT_SERIES = "BLTT"
 
 def next_number(session: Session, series: str, year: int) -> int:
     """Return the next receipt number of ``series`` in ``year``, holding the counter's lock until commit."""
-    insert_if_absent(session, ReceiptCounter.__table__, {"series": series, "year": year, "last_number": 0},
-                     ["series", "year"])
-    statement = (update(ReceiptCounter).where(ReceiptCounter.series == series, ReceiptCounter.year == year)
-                 .values(last_number=ReceiptCounter.last_number + 1).returning(ReceiptCounter.last_number))
+    # One upsert: the year's first receipt creates the counter at 1, later ones add 1 under its row lock.
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    counter = ReceiptCounter.__table__
+    statement = (dialect.insert(counter).values(series=series, year=year, last_number=1)
+                 .on_conflict_do_update(index_elements=[counter.c.series, counter.c.year],
+                                        set_={"last_number": counter.c.last_number + 1})
+                 .returning(counter.c.last_number))
     return session.execute(statement).scalar_one()
 
 
@@ -44,8 +47,27 @@ def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, cloc
     existing = issued_receipt(session, bill.id)
     if existing is not None and existing is not replaces:
         return existing
+    return _new_receipt(session, bill, payment, clock=clock, series=series, replaces=replaces)
+
+
+def issue_settlement_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock) -> Receipt:
+    """Issue the receipt of a bill settling now: the caller moved it from open to paid under its lock.
+
+    An open bill has no receipt (one is only issued when a bill is paid, and a bill never reopens), so
+    there is nothing to look up first; ``uq_receipts_one_issued_per_bill`` would refuse a second one.
+    """
+    return _new_receipt(session, bill, payment, clock=clock, series=DEFAULT_SERIES, replaces=None)
+
+
+def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock, series: str,
+                 replaces: Receipt | None) -> Receipt:
     year = clock.today_in_vietnam().year
     held = payment.amount - payment.refunded_amount if payment else 0
+    if replaces is not None:  # first, so the new receipt is the bill's only issued one
+        cancel_receipt(session, replaces, clock=clock)
+    # The counter's row lock, held until commit, is taken last: pending changes are written before it.
+    # An ORM insert on purpose: the agency callback hook (payments.agency_callbacks) sees new receipts.
+    session.flush()
     receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
                       series=series, year=year, number=next_number(session, series, year), status="issued",
                       replaces_id=replaces.id if replaces else None, agency_code=bill.agency_code,
@@ -55,8 +77,6 @@ def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, cloc
                       subsidy_lines=list(bill.subsidy_lines), explanation=dict(bill.explanation),
                       method=payment.provider if payment else "subsidy", collected_at=bill.paid_at or clock.now(),
                       issued_at=clock.now())
-    if replaces is not None:
-        cancel_receipt(session, replaces, clock=clock)
     session.add(receipt)
     session.flush()
     return receipt

@@ -26,7 +26,7 @@ from payments.bills import live_payment, lock_bill
 from payments.errors import BillNotPayable, PaymentInProgress
 from payments.ledger import Leg, credit, debit
 from payments.models.billing import Bill, Payment
-from payments.receipts import issue_receipt
+from payments.receipts import issue_settlement_receipt
 from subsidies import quotes as subsidy_quotes
 from subsidies.errors import QuoteNotFound, QuoteNotOpen
 
@@ -56,17 +56,16 @@ def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clo
                     kind="payment_captured" if payment else "bill_settled_free", legs=legs, clock=clock,
                     description=f"{bill.service_code} {bill.agency_reference}", bill_id=bill.id,
                     payment_id=payment.id if payment else None)
-    issue_receipt(session, bill, payment, clock=clock)
+    issue_settlement_receipt(session, bill, payment, clock=clock)
     _spend_subsidies(session, bill, clock)
 
 
 def _spend_subsidies(session: Session, bill: Bill, clock: Clock) -> None:
     """The bill's quote spends the subsidy money it reserved: closed as paid, once, whatever paid the bill."""
-    quote_id = (bill.explanation or {}).get("quote_id")
-    if not quote_id:
+    if not bill.quote_id:
         return
     try:
-        subsidy_quotes.mark_paid(session, quote_id, clock)
+        subsidy_quotes.mark_paid(session, bill.quote_id, clock)
     except (QuoteNotFound, QuoteNotOpen):
         pass  # closed already (a replayed settlement) or expired: nothing is held any more
 

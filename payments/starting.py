@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core.clock import Clock
 from core.money import Money
@@ -25,9 +25,10 @@ from payments.bills import live_payment, lock_bill
 from payments.codes import new_payment_code
 from payments.confirmation import lock_payment
 from payments.errors import BillAlreadyPaid, BillNotPayable, PaymentInProgress
-from payments.models.billing import Payment
+from payments.models.billing import Bill, Payment
 from payments.providers import get_provider
 from payments.providers.base import ProviderSession, SessionRequest
+from payments.sql import insert_entity_if_absent
 from payments.states import PaymentStatus, record_creation, transition
 
 #: How long a payment may stay unfinished before the sweeper expires it (GOV.UK Pay uses 90 minutes).
@@ -55,14 +56,13 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
         raise BillNotPayable(f"bill {bill.public_id} is {bill.status}", details={"status": bill.status})
     if bill.amount_due == 0:
         raise BillNotPayable(f"bill {bill.public_id} is free; settle it without a provider", code="bill_is_free")
-    if live_payment(session, bill.id) is not None:
-        raise PaymentInProgress(f"bill {bill.public_id} has a payment in progress")
     now = clock.now()
-    payment = Payment(public_id=new_payment_code(), bill_id=bill.id, provider=provider_name,
-                      status=PaymentStatus.CREATED.value, amount=bill.amount_due, currency=bill.currency,
-                      refunded_amount=0, return_url=return_url, iss=payer.iss, sub=payer.sub, acr=payer.acr,
-                      auth_time=payer.auth_time, created_at=now, expires_at=now + expiry_window, updated_at=now)
-    _insert_with_fresh_code(session, payment, bill.public_id)
+    values = {"bill_id": bill.id, "provider": provider_name, "status": PaymentStatus.CREATED.value,
+              "amount": bill.amount_due, "currency": bill.currency, "refunded_amount": 0, "return_url": return_url,
+              "iss": payer.iss, "sub": payer.sub, "acr": payer.acr, "auth_time": payer.auth_time,
+              "created_at": now, "expires_at": now + expiry_window, "updated_at": now}
+    payment = _insert_with_fresh_code(session, values, bill)
+    set_committed_value(payment, "bill", bill)  # so ``payment.bill`` needs no query once ``bill`` is dropped
     record_creation(session, payment, cause="payer", clock=clock)
     return payment
 
@@ -82,17 +82,19 @@ def session_request(payment: Payment) -> SessionRequest:
                           metadata={"payment_id": payment.public_id, "bill_id": payment.bill.public_id})
 
 
-def _insert_with_fresh_code(session: Session, payment: Payment, bill_public_id: str) -> None:
-    """Insert ``payment``; draw another code in the rare case its 50 random bits were already taken."""
+def _insert_with_fresh_code(session: Session, values: dict[str, object], bill: Bill) -> Payment:
+    """Insert the payment in one statement; refused if the bill has a live attempt.
+
+    ``ON CONFLICT DO NOTHING`` covers both unique indexes a new payment can hit: one live payment per bill
+    (the rule, also when a path that does not lock the bill raced us) and the payment code (50 random
+    bits: in the rare case it was taken, another is drawn). No savepoint and no look-up first.
+    """
     for _ in range(5):
-        try:
-            with session.begin_nested():
-                session.add(payment)
-            return
-        except IntegrityError as exc:
-            if "public_id" not in str(exc.orig):  # the partial unique index caught a race the lock did not cover
-                raise PaymentInProgress(f"bill {bill_public_id} has a payment in progress") from None
-            payment.public_id = new_payment_code()
+        payment = insert_entity_if_absent(session, Payment, {**values, "public_id": new_payment_code()})
+        if payment is not None:
+            return payment
+        if live_payment(session, bill.id) is not None:
+            raise PaymentInProgress(f"bill {bill.public_id} has a payment in progress")
     raise RuntimeError("could not draw an unused payment code")
 
 

@@ -77,8 +77,9 @@ class Bill(Base):
     #: The subsidies engine's explanation tree, as it was when the quote was pinned.
     explanation: Mapped[dict[str, Any]] = mapped_column(JSON)
     rule_set_hash: Mapped[str] = mapped_column(String(64))
-    #: The subsidies engine's quote row (no foreign key: that table lives in another package).
-    quote_id: Mapped[int | None] = mapped_column(BigInteger)
+    #: The pinned subsidies quote's id (a UUID; no foreign key: that table lives in another package).
+    #: None for a bill priced outside the engine. ``explanation["quote_id"]`` repeats it for readers.
+    quote_id: Mapped[str | None] = mapped_column(String(36))
     quoted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: The quote before the last requote, so the payer can be shown why the amount changed.
     previous_amount_due: Mapped[int | None] = mapped_column(BigInteger)

@@ -3,10 +3,10 @@
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, Text, select
-from sqlalchemy.exc import StatementError
+from sqlalchemy import JSON, Boolean, Column, Date, Integer, MetaData, String, Table, Text, select, text
+from sqlalchemy.exc import OperationalError, StatementError
 
-from core.db import UTCDateTime, bulk_insert
+from core.db import UTCDateTime, bulk_insert, make_engine
 
 metadata = MetaData()
 samples = Table("test_db_samples", metadata, Column("id", Integer, primary_key=True), Column("at", UTCDateTime),
@@ -50,3 +50,43 @@ def test_bulk_insert_keeps_awkward_values_exactly(table, session_factory):
     assert stored[0] == rows[0]
     assert stored[1] == {**rows[1], "data": None}
     assert stored[2] == {**rows[2], "at": datetime(2026, 12, 1, 2, 0, tzinfo=UTC)}
+
+
+@pytest.fixture()
+def postgres_url(database_url) -> str:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pool pings are PostgreSQL's (SQLite has no server to lose)")
+    return database_url
+
+
+def _backend_pid(engine) -> int:
+    with engine.connect() as connection:
+        return connection.scalar(text("SELECT pg_backend_pid()"))
+
+
+def _terminate(url: str, pid: int) -> None:
+    other = make_engine(url)
+    with other.connect() as connection:
+        connection.scalar(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid})  # waits for the exit
+    other.dispose()
+
+
+def test_a_connection_dropped_while_idle_in_the_pool_is_replaced_before_use(postgres_url, monkeypatch):
+    monkeypatch.setattr("core.db.PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout is "after idle"
+    engine = make_engine(postgres_url, pool_size=1)
+    first = _backend_pid(engine)
+    _terminate(postgres_url, first)
+    assert _backend_pid(engine) != first  # the ping found it dead; the request never saw an error
+    engine.dispose()
+
+
+def test_a_connection_used_within_the_window_is_not_pinged_and_a_drop_then_costs_one_error(
+        postgres_url, monkeypatch):
+    monkeypatch.setattr("core.db.PING_AFTER_IDLE_SECONDS", 3600.0)
+    engine = make_engine(postgres_url, pool_size=1)
+    first = _backend_pid(engine)
+    _terminate(postgres_url, first)
+    with pytest.raises(OperationalError):
+        _backend_pid(engine)
+    assert _backend_pid(engine) != first  # the disconnect refilled the pool
+    engine.dispose()

@@ -9,6 +9,7 @@ from core.clock import SYSTEM_CLOCK
 from identity.api_clients import revoke_key
 from identity.models import AuditEvent
 from payments.models.billing import Bill
+from subsidies.quotes import Quote
 from tests.gateway.agency_support import bill_body, create, headers, make_client, seed_pricing
 from tests.gateway.oidc_support import HN_LEVEL2, local, login
 
@@ -28,6 +29,14 @@ def test_creating_a_bill_returns_the_price_its_explanation_and_a_next_url(client
     assert body["status"] == "open" and body["currency"] == "VND" and body["amount_due"] >= 0
     assert body["next_url"].startswith("http://localhost/pay/")
     assert body["payer_masked_id"] == "0010******45" and "001094012345" not in response.get_data(as_text=True)
+
+
+def test_an_agency_bill_records_the_subsidies_quote_it_pinned(client, agency, db):
+    _, key, _ = agency
+    body = create(client, key).get_json()
+    bill = db.scalars(select(Bill).where(Bill.public_id == body["id"])).one()
+    assert bill.quote_id and db.get(Quote, bill.quote_id).status == "open"
+    assert bill.explanation["quote_id"] == bill.quote_id
 
 
 def test_the_same_idempotency_key_replays_and_a_different_body_is_409(client, agency, db):

@@ -43,6 +43,7 @@ def test_posting_to_another_citizens_bill_is_404_and_changes_nothing(client, db,
 
 def test_my_bills_requotes_after_login_and_shows_the_amount_with_its_legal_basis(client, db, bills):
     assert bills["hn"].amount_due == 200_000  # the agency priced it without the e-ID level
+    first_quote = bills["hn"].quote_id
     login(client, HN_LEVEL2)
     page = client.get("/bills/").get_data(as_text=True)
     assert "0 ₫" in page and "Phiếu lý lịch tư pháp" in page
@@ -51,6 +52,9 @@ def test_my_bills_requotes_after_login_and_shows_the_amount_with_its_legal_basis
     bill = db.get(Bill, bills["hn"].id)
     assert (bill.amount_due, bill.previous_amount_due) == (0, 200_000)
     assert bill.subsidy_lines == [{"programme": "HN-LLTP-2025", "amount": 200_000}]
+    # The requote pinned a new subsidies quote and released the first one.
+    assert first_quote and bill.quote_id not in (None, first_quote)
+    assert (db.get(Quote, first_quote).status, db.get(Quote, bill.quote_id).status) == ("cancelled", "open")
 
 
 def test_the_bill_page_says_why_the_amount_changed(client, bills):
@@ -82,7 +86,8 @@ def test_a_zero_bill_settles_without_a_provider_and_shows_its_receipt(client, db
     bill = db.get(Bill, bills["hn"].id)
     assert bill.status == "paid"
     # Settling spent what the pinned quote reserved from the city's fund.
-    quote_id = bill.explanation["quote_id"]
+    quote_id = bill.quote_id
+    assert quote_id == bill.explanation["quote_id"]  # the column, and the explanation still shows it
     assert db.get(Quote, quote_id).status == "paid"
     reservations = db.scalars(select(FundReservation).where(FundReservation.quote_id == quote_id)).all()
     assert reservations and {r.status for r in reservations} == {"committed"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from core.errors import Conflict
@@ -85,3 +87,15 @@ def test_an_unknown_bill_is_not_found(db):
         get_bill(db, "0" * 32)
 
 
+
+
+def test_a_bill_keeps_the_id_of_the_quote_it_pinned_and_a_requote_replaces_it(db, clock):
+    first, second = "0b0e6c2e-5c8e-4d43-9b7e-2f4a1c3d5e6f", "7d1f0a9b-3c2e-4b5a-8f6d-9e8c7b6a5d4c"
+    bill = make_bill(db, clock, quote=replace(judicial_record_quote(), quote_id=first))
+    db.expire_all()
+    assert get_bill(db, bill.public_id).quote_id == first
+    requote_bill(db, bill.public_id, replace(judicial_record_quote(due=0), quote_id=second), clock=clock)
+    db.expire_all()
+    assert get_bill(db, bill.public_id).quote_id == second
+    requote_bill(db, bill.public_id, judicial_record_quote(), clock=clock)  # priced outside the engine
+    assert get_bill(db, bill.public_id).quote_id is None

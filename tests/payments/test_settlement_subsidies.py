@@ -34,7 +34,7 @@ def test_a_card_payment_spends_the_reserved_subsidy(db, clock, sandbox):
     pinned = _reserved_quote(db, clock)
     assert {r.status for r in db.scalars(select(FundReservation).where(FundReservation.quote_id == pinned.id))} \
         == {"held"}
-    quote = replace(judicial_record_quote(), explanation={"quote_id": pinned.id})
+    quote = replace(judicial_record_quote(), explanation={"quote_id": pinned.id}, quote_id=pinned.id)
     payment = make_payment(db, clock, quote=quote)
     opened = ProviderSession(f"sbx_{payment.public_id}", "https://pay.test/x", clock.now())
     payment = record_provider_session(db, payment.public_id, opened, clock=clock)
