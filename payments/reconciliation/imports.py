@@ -1,7 +1,9 @@
 """Import a report: read it whole, then store the file and its lines; the same bytes twice add nothing.
 
 Reading happens before any write, so a malformed file leaves nothing behind. Two concurrent imports of
-the same bytes meet at the unique SHA-256: the loser gets the winner's file.
+the same bytes meet at the unique SHA-256: the loser gets the winner's file. On PostgreSQL a Stripe CSV is
+read set-based (``stripe_staged``: COPY, then SQL); whatever that path cannot vouch for goes through the
+Python reader, so both paths accept the same files and store the same lines.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from core.db import bulk_insert
 from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
 from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
 from payments.reconciliation.readers import read_report
+from payments.reconciliation.stripe_staged import import_staged, store_staged
 from payments.reconciliation.vnpay_settlement import VnpayMapping
 
 
@@ -31,25 +34,44 @@ class ImportResult:
 def import_report(session: Session, content: bytes, format: str, *, filename: str, imported_by: str,
                   clock: Clock = SYSTEM_CLOCK, vnpay_mapping: VnpayMapping | None = None) -> ImportResult:
     """Read ``content`` as ``format`` and store it with every line; idempotent by content hash."""
-    existing = _by_hash(session, sha256_of(content))
+    sha256 = sha256_of(content)
+    existing = _by_hash(session, sha256)
     if existing is not None:
         return ImportResult(existing, False)
+    staged = import_staged(session, content) if format == "stripe" else None
+    if staged is not None:
+        file_format, line_count = staged
+        file = _store_file(session, content, file_format, sha256, line_count, filename, imported_by, clock)
+        if file is None:
+            return ImportResult(_by_hash(session, sha256), False)
+        store_staged(session, file.id)
+        session.flush()
+        return ImportResult(file, True)
     parsed = read_report(content, format, vnpay_mapping=vnpay_mapping)
     lines = _line_rows(parsed)
-    file = ReportFile(format=parsed.format, sha256=parsed.sha256, filename=filename[:255], size=len(content),
-                      content=content, imported_at=clock.now(), imported_by=imported_by, line_count=len(lines))
-    try:
-        with session.begin_nested():
-            session.add(file)
-            session.flush()
-    except IntegrityError:  # the same file was imported concurrently and committed first
-        return ImportResult(_by_hash(session, parsed.sha256), False)
+    file = _store_file(session, content, parsed.format, sha256, len(lines), filename, imported_by, clock)
+    if file is None:
+        return ImportResult(_by_hash(session, sha256), False)
     _store_statements(session, file, parsed)
     for line in lines:
         line["file_id"] = file.id
     bulk_insert(session, ReportLine, lines)
     session.flush()
     return ImportResult(file, True)
+
+
+def _store_file(session: Session, content: bytes, format: str, sha256: str, line_count: int, filename: str,
+                imported_by: str, clock: Clock) -> ReportFile | None:
+    """Store the file row; None when the same bytes were imported concurrently and committed first."""
+    file = ReportFile(format=format, sha256=sha256, filename=filename[:255], size=len(content), content=content,
+                      imported_at=clock.now(), imported_by=imported_by, line_count=line_count)
+    try:
+        with session.begin_nested():
+            session.add(file)
+            session.flush()
+    except IntegrityError:
+        return None
+    return file
 
 
 def _by_hash(session: Session, sha256: str) -> ReportFile | None:

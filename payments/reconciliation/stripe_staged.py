@@ -1,0 +1,144 @@
+"""Stripe reports read set-based on PostgreSQL: staged rows converted and checked in one INSERT … SELECT.
+
+This is ``stripe_reports.parse`` + ``imports._provider_row`` written in SQL, for files of a million lines.
+It never decides that a file is malformed: every row must pass strict checks (plain ``YYYY-MM-DD HH:MM:SS``
+timestamps, plain decimal amounts with no more decimals than the currency has, gross - fee = net, a
+transaction id, a known currency). If one row does not, or a cast fails, nothing is kept and the caller
+hands the file to the Python reader, which then accepts it or rejects it with the row and the reason, as
+it always has. So both paths accept the same files and store the same rows (tests/payments/reconciliation/
+test_staged_import.py proves it on every fixture).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from core.money import ISO4217_EXPONENTS
+from payments.codes import PAYMENT_CODE
+from payments.reconciliation.staging import PY_WHITESPACE, TABLE, StagedCsv, drop_staging, stage_csv
+from payments.reconciliation.stripe_reports import REQUIRED
+
+#: Timestamps are taken only as Stripe writes them (``YYYY-MM-DD HH:MM:SS``, checked by printing them back);
+#: fractions or offsets are left to the Python reader. From 1976 on, Asia/Ho_Chi_Minh is UTC+7 in every
+#: time zone database, so the business day is the UTC instant + 7 hours.
+_AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,3})?$"
+#: Characters whose Python upper case holds ASCII letters (``ß`` -> ``SS``): code search would differ.
+_UPPER_TO_ASCII = "".join(c for c in map(chr, range(0x80, 0x10000))
+                          if any(ord(u) < 0x80 for u in c.upper()) or c in "ıſ")
+
+
+def import_staged(session: Session, content: bytes) -> tuple[str, int] | None:
+    """Stage ``content`` and check it; return (format, line count) or None when the Python reader must decide.
+
+    On success the lines wait in a temporary table for ``store_staged``; on None nothing is left behind.
+    """
+    session.execute(text(f"DROP TABLE IF EXISTS {_LINES}"))
+    savepoint = session.begin_nested()
+    try:
+        staged = stage_csv(session, content)
+        if staged is None or any(name not in staged.header for name in REQUIRED):
+            savepoint.rollback()
+            return None
+        rows = session.execute(text(_normalise_sql(staged)), _params()).rowcount
+        total = session.scalar(text(f"SELECT count(*) FROM {TABLE} WHERE btrim(concat({_cells(staged)}), :ws) <> ''"),
+                               {"ws": PY_WHITESPACE})
+    except DBAPIError:
+        savepoint.rollback()
+        return None
+    if rows != total or rows == 0:
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    drop_staging(session)
+    kind = "stripe_payout_reconciliation" if "automatic_payout_id" in staged.header else "stripe_balance_change"
+    return kind, rows
+
+
+def store_staged(session: Session, file_id: int) -> None:
+    """Move the checked lines into ``report_lines`` under ``file_id``, in file order."""
+    session.execute(text(f"""
+        INSERT INTO report_lines (file_id, kind, statement_index, "row", booked_on, value_on, occurred_at, amount,
+                                  fee, net, currency, description, payment_code, bank_reference, provider_reference,
+                                  end_to_end_id, payout_id, category, reversal)
+        SELECT :file_id, 'provider', -1, row_no, booked_on, value_on, occurred_at, gross, fee, net, currency,
+               description, payment_code, NULL, provider_reference, NULL, payout_id, category, FALSE
+        FROM {_LINES} ORDER BY row_no"""), {"file_id": file_id})
+    session.execute(text(f"DROP TABLE {_LINES}"))
+
+
+_LINES = "recon_staged_lines"
+
+
+def _cells(staged: StagedCsv) -> str:
+    return ", ".join(f"c{i}" for i in range(len(staged.header)))
+
+
+def _params() -> dict[str, object]:
+    return {"ws": PY_WHITESPACE, "amount": _AMOUNT, "code": "(?i)" + PAYMENT_CODE.pattern,
+            "odd": f"[{_UPPER_TO_ASCII}]", "lower": "abcdefghijklmnopqrstuvwxyz", "upper": "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def _normalise_sql(staged: StagedCsv) -> str:
+    """One pass over the staged rows: trimmed cells -> checked, converted line columns, kept only if all hold."""
+    def cell(name: str) -> str:
+        column = staged.column(name)
+        return f"btrim(coalesce({column}, ''), :ws)" if column else "''"
+
+    metadata = [name for name in staged.header if name.startswith("payment_metadata[") and name.endswith("]")]
+    metadata_cells = "".join(f", {cell(name)} AS m{i}" for i, name in enumerate(metadata))
+    # Our code: the first found in the metadata values (in column order), then in the description. Python
+    # upper-cases first; matching case-blind is the same for ASCII, and odd characters are left to Python.
+    found = [f"substring(m{i} from :code)" for i in range(len(metadata))]
+    in_metadata = f"coalesce({', '.join(found)})" if found else "NULL"
+    plain = " AND ".join(_plain(f"t.m{i}") for i in range(len(metadata))) or "TRUE"
+    exponents = " ".join(f"WHEN '{name}' THEN {exponent}" for name, exponent in ISO4217_EXPONENTS.items())
+    # Each level is fenced (OFFSET 0) so every cell is trimmed and converted once per row, not once per use.
+    # A cast that fails (a bigint that is not one, 30 February) fails the statement: the caller falls back.
+    return f"""
+        CREATE TEMP TABLE {_LINES} ON COMMIT DROP AS
+        SELECT row_no, (created + interval '7 hours')::date AS booked_on, available::date AS value_on,
+               created AT TIME ZONE 'UTC' AS occurred_at, gross, fee, net, currency, description,
+               translate(coalesce(metadata_code, substring(description_text from :code)), :lower, :upper)
+                   AS payment_code,
+               left(reference, 100) AS provider_reference, left(payout, 64) AS payout_id, category
+        FROM (
+            SELECT t.*, x.exponent, c.metadata_code, {_amount('gross_text')} AS gross, {_amount('fee_text')} AS fee,
+                   {_amount('net_text')} AS net, created_text::timestamp AS created,
+                   nullif(available_text, '')::timestamp AS available
+            FROM (
+                SELECT row_no, {cell('balance_transaction_id')} AS reference, {cell('created_utc')} AS created_text,
+                       {cell('available_on_utc')} AS available_text,
+                       translate({cell('currency')}, :lower, :upper) AS currency,
+                       coalesce(nullif({cell('gross')}, ''), '0') AS gross_text,
+                       coalesce(nullif({cell('fee')}, ''), '0') AS fee_text,
+                       coalesce(nullif({cell('net')}, ''), '0') AS net_text,
+                       {cell('reporting_category')} AS category, nullif({cell('automatic_payout_id')}, '') AS payout,
+                       {cell('description')} AS description_text, {cell('payment_metadata[txn_ref]')} AS description
+                       {metadata_cells}
+                FROM {TABLE} OFFSET 0
+            ) t, LATERAL (SELECT CASE t.currency {exponents} END AS exponent) x,
+                 LATERAL (SELECT {in_metadata} AS metadata_code) c
+            WHERE x.exponent IS NOT NULL AND t.reference <> '' AND length(t.category) <= 40 AND {plain}
+              AND (c.metadata_code IS NOT NULL OR {_plain('t.description_text')})
+            OFFSET 0
+        ) t
+        WHERE gross IS NOT NULL AND fee IS NOT NULL AND net IS NOT NULL AND gross - fee = net
+          AND to_char(created, 'YYYY-MM-DD HH24:MI:SS') = replace(created_text, 'T', ' ')
+          AND (available IS NULL OR to_char(available, 'YYYY-MM-DD HH24:MI:SS') = replace(available_text, 'T', ' '))
+          AND created >= '1976-01-01' AND created < '9000-01-01'
+          AND (available IS NULL OR available >= '1976-01-01' AND available < '9000-01-01')
+    """
+
+
+def _plain(column: str) -> str:
+    """ASCII, or at least free of characters that Python upper-cases into ASCII letters."""
+    return f"(octet_length({column}) = length({column}) OR {column} !~ :odd)"
+
+
+def _amount(column: str) -> str:
+    """Minor units: dong cast straight to bigint; decimals only when exact to the currency's exponent."""
+    exact = f"{column}::numeric * 10::numeric ^ exponent"
+    return (f"CASE WHEN exponent = 0 THEN {column}::bigint "
+            f"WHEN {column} ~ :amount AND {exact} = trunc({exact}) THEN ({exact})::bigint END")
