@@ -8,10 +8,11 @@ when they begin, so concurrent writers (web workers, the job worker) queue inste
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -96,6 +97,18 @@ def _begin_sqlite(connection) -> None:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Return the session factory; ``expire_on_commit`` is off so committed objects stay readable."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+@contextmanager
+def work_memory(session: Session, amount: str) -> Iterator[None]:
+    """Let the statements inside sort and hash in up to ``amount`` (``"192MB"``) on PostgreSQL, then restore."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.scalar(text("SELECT current_setting('work_mem')"))
+    session.execute(text("SELECT set_config('work_mem', :amount, true)"), {"amount": amount})
+    yield  # on an error the transaction (or savepoint) rolls back, and the setting with it
+    session.execute(text("SELECT set_config('work_mem', :amount, true)"), {"amount": before})
 
 
 def bulk_insert(session: Session, table, rows: list[dict], *, chunk: int = 10_000) -> None:

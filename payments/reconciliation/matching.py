@@ -32,10 +32,12 @@ from datetime import date, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.db import bulk_insert
+from core.db import bulk_insert, work_memory
 from payments.reconciliation.runs import ReconItem, ReconResult
 
 RULE_VERSION = "2026.11.1"
+#: Sort and hash memory for the classifying statement: a million lines sort in memory instead of on disk.
+CLASSIFY_WORK_MEMORY = "192MB"
 #: Which imported file formats carry each provider's lines.
 PROVIDER_FORMATS: dict[str, tuple[str, ...]] = {
     "stripe": ("stripe_payout_reconciliation", "stripe_balance_change"),
@@ -89,16 +91,37 @@ def classify_provider_lines(session: Session, *, run_id: int, provider: str, per
     params = {f"format_{i}": name for i, name in enumerate(formats)}
     params.update(run_id=run_id, start=period_start, end=period_end,
                   pending_after=as_of - timedelta(days=policy.settlement_lag_days), window=policy.window_days)
-    session.execute(text(sql), params)
+    with work_memory(session, CLASSIFY_WORK_MEMORY):
+        session.execute(text(sql), params)
 
 
 def result_digest(session: Session, run_id: int) -> str:
-    """SHA-256 of the run's results in canonical order: equal for byte-identical results."""
+    """SHA-256 of the run's results in canonical order: equal for byte-identical results.
+
+    Each result is ``outcome|reference|provider reference|our amount|their amount|day`` and a newline
+    (empty for NULL). PostgreSQL hashes a million rows itself instead of sending them here.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return session.scalar(text(_DIGEST_SQL), {"run_id": run_id})
+    return digest_row_by_row(session, run_id)
+
+
+def digest_row_by_row(session: Session, run_id: int) -> str:
+    """``result_digest`` computed here from the rows (SQLite, and the reference for PostgreSQL's)."""
     digest = hashlib.sha256()
     for row in session.execute(_canonical_results(run_id)):
         digest.update("|".join("" if v is None else str(v) for v in row).encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+_DIGEST_SQL = """
+SELECT encode(sha256(convert_to(coalesce(string_agg(
+           concat_ws('|', outcome, coalesce(reference, ''), coalesce(provider_reference, ''),
+                     coalesce(our_amount::text, ''), coalesce(their_amount::text, ''), to_char(day, 'YYYY-MM-DD')),
+           E'\\n' ORDER BY day, reference, provider_reference, outcome) || E'\\n', ''), 'UTF8')), 'hex')
+FROM recon_results WHERE run_id = :run_id
+"""
 
 
 def _canonical_results(run_id: int):

@@ -110,9 +110,11 @@ class ReconResult(Base):
                       Index("ix_recon_results_run_id_outcome", "run_id", "outcome"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("recon_items.id"))
-    line_id: Mapped[int | None] = mapped_column(ForeignKey("report_lines.id"))
+    # No foreign keys on purpose (migration 0012): a run inserts a million of these in one statement that
+    # takes the ids from the run, its snapshot and the imported lines, which are never deleted.
+    run_id: Mapped[int] = mapped_column(BigId)
+    item_id: Mapped[int | None] = mapped_column(BigId)
+    line_id: Mapped[int | None] = mapped_column(BigId)
     outcome: Mapped[str] = mapped_column(String(30))
     reference: Mapped[str | None] = mapped_column(String(40))
     provider_reference: Mapped[str | None] = mapped_column(String(100))
