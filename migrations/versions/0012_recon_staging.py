@@ -1,4 +1,4 @@
-"""Reconciliation at scale: results no longer carry per-row foreign keys
+"""Reconciliation at scale: no per-row foreign keys on results, no unused indexes on lines and items
 
 A run writes one ``recon_results`` row per item, line or pair: a million rows for a million payments, in
 one ``INSERT … SELECT`` that takes ``run_id``, ``item_id`` and ``line_id`` from ``recon_runs``,
@@ -6,6 +6,11 @@ one ``INSERT … SELECT`` that takes ``run_id``, ``item_id`` and ``line_id`` fro
 (and the referenced row locked) once per inserted row: three million look-ups, about 20 of the 30 seconds
 of a million-row run. The referenced rows are never deleted (runs, snapshots and imported lines are kept
 for audit), so the keys hold by construction and the per-row checks are dropped.
+
+Each index on ``report_lines`` costs 2-5 seconds per million imported lines. Matching and the back office
+read lines in bulk by file and day, never by payment code, provider reference or payout id, so those three
+indexes go, and so do the ones on ``report_lines.file_id`` and ``recon_items.run_id``, which the unique keys
+(file_id, statement_index, row) and (run_id, reference) already serve.
 
 Revision ID: 0012_recon_staging
 Revises: 0008
@@ -24,13 +29,26 @@ _KEYS = (("fk_recon_results_run_id_recon_runs", "run_id", "recon_runs"),
          ("fk_recon_results_line_id_report_lines", "line_id", "report_lines"))
 
 
+_LINE_INDEXES = ("file_id", "payment_code", "provider_reference", "payout_id")
+
+
 def upgrade() -> None:
     with op.batch_alter_table("recon_results", schema=None) as batch_op:
         for name, _column, _table in _KEYS:
             batch_op.drop_constraint(name, type_="foreignkey")
+    with op.batch_alter_table("report_lines", schema=None) as batch_op:
+        for column in _LINE_INDEXES:
+            batch_op.drop_index(f"ix_report_lines_{column}")
+    with op.batch_alter_table("recon_items", schema=None) as batch_op:
+        batch_op.drop_index("ix_recon_items_run_id")
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("recon_items", schema=None) as batch_op:
+        batch_op.create_index("ix_recon_items_run_id", ["run_id"], unique=False)
+    with op.batch_alter_table("report_lines", schema=None) as batch_op:
+        for column in _LINE_INDEXES:
+            batch_op.create_index(f"ix_report_lines_{column}", [column], unique=False)
     with op.batch_alter_table("recon_results", schema=None) as batch_op:
         for name, column, table in _KEYS:
             batch_op.create_foreign_key(name, table, [column], ["id"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
@@ -19,7 +19,7 @@ from core.db import bulk_insert
 from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
 from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
 from payments.reconciliation.readers import read_report
-from payments.reconciliation.stripe_staged import import_staged, store_staged
+from payments.reconciliation.stripe_staged import stage_stripe, store_stripe_lines
 from payments.reconciliation.vnpay_settlement import VnpayMapping
 
 
@@ -38,15 +38,10 @@ def import_report(session: Session, content: bytes, format: str, *, filename: st
     existing = _by_hash(session, sha256)
     if existing is not None:
         return ImportResult(existing, False)
-    staged = import_staged(session, content) if format == "stripe" else None
-    if staged is not None:
-        file_format, line_count = staged
-        file = _store_file(session, content, file_format, sha256, line_count, filename, imported_by, clock)
-        if file is None:
-            return ImportResult(_by_hash(session, sha256), False)
-        store_staged(session, file.id)
-        session.flush()
-        return ImportResult(file, True)
+    if format == "stripe" and session.get_bind().dialect.name == "postgresql":
+        staged = _import_staged(session, content, sha256, filename, imported_by, clock)
+        if staged is not None:
+            return staged
     parsed = read_report(content, format, vnpay_mapping=vnpay_mapping)
     lines = _line_rows(parsed)
     file = _store_file(session, content, parsed.format, sha256, len(lines), filename, imported_by, clock)
@@ -57,6 +52,27 @@ def import_report(session: Session, content: bytes, format: str, *, filename: st
         line["file_id"] = file.id
     bulk_insert(session, ReportLine, lines)
     session.flush()
+    return ImportResult(file, True)
+
+
+def _import_staged(session: Session, content: bytes, sha256: str, filename: str, imported_by: str,
+                   clock: Clock) -> ImportResult | None:
+    """The set-based path: all of the file, or nothing and None (the Python reader then decides)."""
+    savepoint = session.begin_nested()
+    try:
+        staged = stage_stripe(session, content)
+        file = staged and _store_file(session, content, staged.format, sha256, staged.line_count, filename,
+                                      imported_by, clock)
+        if staged is not None and file is None:
+            savepoint.rollback()
+            return ImportResult(_by_hash(session, sha256), False)
+        if staged is None or not store_stripe_lines(session, staged, file.id):
+            savepoint.rollback()
+            return None
+    except DBAPIError:  # a cast that failed: a value the checks did not expect; Python will say what it is
+        savepoint.rollback()
+        return None
+    savepoint.commit()
     return ImportResult(file, True)
 
 

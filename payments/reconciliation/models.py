@@ -63,7 +63,11 @@ class ReportStatement(Base):
 
 
 class ReportLine(Base):
-    """One line of a bank statement or provider report, in signed minor units with its source row."""
+    """One line of a bank statement or provider report, in signed minor units with its source row.
+
+    Indexed only where queries look (migration 0012): by file (the unique key leads with it) and by day.
+    Every index costs seconds per million imported lines; matching reads the lines in bulk, not by code.
+    """
 
     __tablename__ = "report_lines"
     __table_args__ = (
@@ -73,7 +77,7 @@ class ReportLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"))
     kind: Mapped[str] = mapped_column(String(10))
     #: Statement position for bank lines; -1 for provider lines.
     statement_index: Mapped[int] = mapped_column(Integer)
@@ -88,10 +92,10 @@ class ReportLine(Base):
     net: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     description: Mapped[str] = mapped_column(Text, default="")
-    payment_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    payment_code: Mapped[str | None] = mapped_column(String(20))
     bank_reference: Mapped[str | None] = mapped_column(String(100))
-    provider_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    provider_reference: Mapped[str | None] = mapped_column(String(100))
     end_to_end_id: Mapped[str | None] = mapped_column(String(100))
-    payout_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    payout_id: Mapped[str | None] = mapped_column(String(64))
     category: Mapped[str | None] = mapped_column(String(40))
     reversal: Mapped[bool] = mapped_column(Boolean, default=False)

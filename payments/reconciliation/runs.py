@@ -71,7 +71,8 @@ class ReconItem(Base):
     __table_args__ = (UniqueConstraint("run_id", "reference"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"), index=True)
+    #: Looked up through the unique (run_id, reference) key, which leads with it.
+    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
     #: ``payment`` (one of ours) or ``payout`` (a provider's transfer of many payments to a bank account).
     kind: Mapped[str] = mapped_column(String(10), default="payment")
     #: Our payment code (``GW…``), or the provider's payout id for payouts.

@@ -11,8 +11,9 @@ test_staged_import.py proves it on every fixture).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from core.money import ISO4217_EXPONENTS
@@ -29,46 +30,51 @@ _UPPER_TO_ASCII = "".join(c for c in map(chr, range(0x80, 0x10000))
                           if any(ord(u) < 0x80 for u in c.upper()) or c in "ıſ")
 
 
-def import_staged(session: Session, content: bytes) -> tuple[str, int] | None:
-    """Stage ``content`` and check it; return (format, line count) or None when the Python reader must decide.
+@dataclass(frozen=True)
+class StagedStripe:
+    """A Stripe CSV staged for the set-based path: its columns, format, and how many lines it holds."""
 
-    On success the lines wait in a temporary table for ``store_staged``; on None nothing is left behind.
+    csv: StagedCsv
+    format: str
+    line_count: int
+
+
+def stage_stripe(session: Session, content: bytes) -> StagedStripe | None:
+    """COPY ``content`` into staging; None when the Python reader must read it (not a plain CSV, no lines).
+
+    Call it inside a savepoint: on None, or on a database error, the caller rolls back and reads in Python.
     """
-    session.execute(text(f"DROP TABLE IF EXISTS {_LINES}"))
-    savepoint = session.begin_nested()
-    try:
-        staged = stage_csv(session, content)
-        if staged is None or any(name not in staged.header for name in REQUIRED):
-            savepoint.rollback()
-            return None
-        rows = session.execute(text(_normalise_sql(staged)), _params()).rowcount
-        total = session.scalar(text(f"SELECT count(*) FROM {TABLE} WHERE btrim(concat({_cells(staged)}), :ws) <> ''"),
-                               {"ws": PY_WHITESPACE})
-    except DBAPIError:
-        savepoint.rollback()
+    staged = stage_csv(session, content)
+    if staged is None or any(name not in staged.header for name in REQUIRED):
         return None
-    if rows != total or rows == 0:
-        savepoint.rollback()
+    # Python skips records whose cells are all blank; every other record must become a line.
+    count = session.scalar(text(f"SELECT count(*) FROM {TABLE} WHERE btrim(concat({_cells(staged)}), :ws) <> ''"),
+                           {"ws": PY_WHITESPACE})
+    if not count:
         return None
-    savepoint.commit()
-    drop_staging(session)
     kind = "stripe_payout_reconciliation" if "automatic_payout_id" in staged.header else "stripe_balance_change"
-    return kind, rows
+    return StagedStripe(staged, kind, count)
 
 
-def store_staged(session: Session, file_id: int) -> None:
-    """Move the checked lines into ``report_lines`` under ``file_id``, in file order."""
-    session.execute(text(f"""
-        INSERT INTO report_lines (file_id, kind, statement_index, "row", booked_on, value_on, occurred_at, amount,
-                                  fee, net, currency, description, payment_code, bank_reference, provider_reference,
-                                  end_to_end_id, payout_id, category, reversal)
-        SELECT :file_id, 'provider', -1, row_no, booked_on, value_on, occurred_at, gross, fee, net, currency,
-               description, payment_code, NULL, provider_reference, NULL, payout_id, category, FALSE
-        FROM {_LINES} ORDER BY row_no"""), {"file_id": file_id})
-    session.execute(text(f"DROP TABLE {_LINES}"))
+def store_stripe_lines(session: Session, staged: StagedStripe, file_id: int) -> bool:
+    """Convert, check and insert every staged record as a line of ``file_id``, in file order.
+
+    False when a record fails a check: the caller must roll back (the other lines went in) and use Python.
+    """
+    stored = session.execute(text(_INSERT.format(select=_normalise_sql(staged.csv))),
+                             {**_params(), "file_id": file_id}).rowcount
+    drop_staging(session)
+    return stored == staged.line_count
 
 
-_LINES = "recon_staged_lines"
+_INSERT = """
+INSERT INTO report_lines (file_id, kind, statement_index, "row", booked_on, value_on, occurred_at, amount, fee, net,
+                          currency, description, payment_code, bank_reference, provider_reference, end_to_end_id,
+                          payout_id, category, reversal)
+SELECT :file_id, 'provider', -1, row_no, booked_on, value_on, occurred_at, gross, fee, net, currency, description,
+       payment_code, NULL, provider_reference, NULL, payout_id, category, FALSE
+FROM ({select}) AS lines ORDER BY row_no
+"""
 
 
 def _cells(staged: StagedCsv) -> str:
@@ -97,7 +103,6 @@ def _normalise_sql(staged: StagedCsv) -> str:
     # Each level is fenced (OFFSET 0) so every cell is trimmed and converted once per row, not once per use.
     # A cast that fails (a bigint that is not one, 30 February) fails the statement: the caller falls back.
     return f"""
-        CREATE TEMP TABLE {_LINES} ON COMMIT DROP AS
         SELECT row_no, (created + interval '7 hours')::date AS booked_on, available::date AS value_on,
                created AT TIME ZONE 'UTC' AS occurred_at, gross, fee, net, currency, description,
                translate(coalesce(metadata_code, substring(description_text from :code)), :lower, :upper)
