@@ -77,7 +77,8 @@ class ReportLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"))
+    #: No foreign key (migration 0012): the import writes the file and its lines together; files stay.
+    file_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(10))
     #: Statement position for bank lines; -1 for provider lines.
     statement_index: Mapped[int] = mapped_column(Integer)
