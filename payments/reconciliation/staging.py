@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import psycopg
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
@@ -47,13 +48,15 @@ def stage_csv(session: Session, content: bytes) -> StagedCsv | None:
     shape = _shape(decoded)
     if shape is None:
         return None
-    header, delimiter = shape
+    header, delimiter, line_end = shape
     columns = ", ".join(f"c{i} text" for i in range(len(header)))
     session.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
     # The header is row 1, so the first data record gets row_no 2, as the Python reader numbers it.
     session.execute(text(f"CREATE TEMP TABLE {TABLE} (row_no bigint GENERATED ALWAYS AS IDENTITY (START 2), "
                          f"{columns}) ON COMMIT DROP"))
-    _copy(session, body.rstrip(b"\r\n") + b"\n", len(header), delimiter)
+    # COPY refuses blank records and mixed line ends: trailing blank lines go, the last line ends like the rest.
+    if not _copy(session, body.rstrip(b"\r\n") + line_end, len(header), delimiter):
+        return None  # the transaction is aborted: the caller rolls back its savepoint
     return StagedCsv(tuple(header))
 
 
@@ -62,11 +65,13 @@ def drop_staging(session: Session) -> None:
     session.execute(text(f"DROP TABLE IF EXISTS {TABLE}"))
 
 
-def _shape(decoded: str) -> tuple[list[str], str] | None:
+def _shape(decoded: str) -> tuple[list[str], str, bytes] | None:
     """Header cells and delimiter, when both parsers are sure to agree on every record of the file."""
     delimiter = delimiter_of(decoded)
     first_break = decoded.find("\n")
-    header_line = decoded[:first_break].removesuffix("\r") if first_break >= 0 else decoded
+    header_line = decoded[:first_break] if first_break >= 0 else decoded
+    line_end = b"\r\n" if header_line.endswith("\r") else b"\n"
+    header_line = header_line.removesuffix("\r")
     if not header_line.strip() or '"' in header_line or "\r" in header_line:
         return None
     header = [cell.strip() for cell in header_line.split(delimiter)]
@@ -76,7 +81,7 @@ def _shape(decoded: str) -> tuple[list[str], str] | None:
         return None  # a quote that does not open or close a whole field: the two parsers differ there
     if "\n\n" in decoded.rstrip("\r\n") or "\n\r\n" in decoded.rstrip("\r\n"):
         return None  # blank records: Python skips them, COPY refuses them
-    return header, delimiter
+    return header, delimiter, line_end
 
 
 #: A whole quoted field: opened right after a delimiter or line break, closed right before one.
@@ -84,10 +89,15 @@ _WELL_QUOTED = {d: re.compile(rf'(?:^|(?<=[{re.escape(d)}\n\r]))"[^"]*(?:""[^"]*
                 for d in (",", ";", "\t")}
 
 
-def _copy(session: Session, body: bytes, width: int, delimiter: str) -> None:
+def _copy(session: Session, body: bytes, width: int, delimiter: str) -> bool:
+    """COPY the records; False when PostgreSQL's CSV parser refuses them (ragged rows, stray line ends)."""
     names = ", ".join(f"c{i}" for i in range(width))
     cursor = session.connection().connection.driver_connection.cursor()
-    with cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, "
-                     f"DELIMITER '{delimiter}', ENCODING 'UTF8')") as copy:
-        for start in range(0, len(body), _CHUNK):
-            copy.write(body[start:start + _CHUNK])
+    try:
+        with cursor.copy(f"COPY {TABLE} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+                         f"DELIMITER '{delimiter}', ENCODING 'UTF8')") as copy:
+            for start in range(0, len(body), _CHUNK):
+                copy.write(body[start:start + _CHUNK])
+    except psycopg.Error:
+        return False
+    return True
