@@ -100,15 +100,20 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
 
 
 @contextmanager
-def work_memory(session: Session, amount: str) -> Iterator[None]:
-    """Let the statements inside sort and hash in up to ``amount`` (``"192MB"``) on PostgreSQL, then restore."""
+def postgres_settings(session: Session, **settings: str) -> Iterator[None]:
+    """Run the statements inside with PostgreSQL ``settings`` (``work_mem="192MB"``), then restore them.
+
+    A no-op elsewhere. On an error the transaction (or savepoint) rolls back, and the settings with it.
+    """
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    before = session.scalar(text("SELECT current_setting('work_mem')"))
-    session.execute(text("SELECT set_config('work_mem', :amount, true)"), {"amount": amount})
-    yield  # on an error the transaction (or savepoint) rolls back, and the setting with it
-    session.execute(text("SELECT set_config('work_mem', :amount, true)"), {"amount": before})
+    before = {name: session.scalar(text("SELECT current_setting(:name)"), {"name": name}) for name in settings}
+    for name, value in settings.items():
+        session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
+    yield
+    for name, value in before.items():
+        session.execute(text("SELECT set_config(:name, :value, true)"), {"name": name, "value": value})
 
 
 def bulk_insert(session: Session, table, rows: list[dict], *, chunk: int = 10_000) -> None:

@@ -32,7 +32,7 @@ from datetime import date, timedelta
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from core.db import bulk_insert, work_memory
+from core.db import bulk_insert, postgres_settings
 from payments.reconciliation.runs import ReconItem, ReconResult
 
 RULE_VERSION = "2026.11.1"
@@ -91,7 +91,7 @@ def classify_provider_lines(session: Session, *, run_id: int, provider: str, per
     params = {f"format_{i}": name for i, name in enumerate(formats)}
     params.update(run_id=run_id, start=period_start, end=period_end,
                   pending_after=as_of - timedelta(days=policy.settlement_lag_days), window=policy.window_days)
-    with work_memory(session, CLASSIFY_WORK_MEMORY):
+    with postgres_settings(session, work_mem=CLASSIFY_WORK_MEMORY):
         session.execute(text(sql), params)
 
 

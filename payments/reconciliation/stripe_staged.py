@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from core.db import postgres_settings
 from core.money import ISO4217_EXPONENTS
 from payments.codes import PAYMENT_CODE
 from payments.reconciliation.staging import PY_WHITESPACE, TABLE, StagedCsv, drop_staging, stage_csv
 from payments.reconciliation.stripe_reports import REQUIRED
 
-#: Timestamps are taken only as Stripe writes them (``YYYY-MM-DD HH:MM:SS``, checked by printing them back);
+#: Timestamps are taken only as Stripe writes them (``YYYY-MM-DD HH:MM:SS``, checked by printing them back
+#: in ISO style);
 #: fractions or offsets are left to the Python reader. From 1976 on, Asia/Ho_Chi_Minh is UTC+7 in every
 #: time zone database, so the business day is the UTC instant + 7 hours.
 _AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,3})?$"
@@ -61,8 +63,10 @@ def store_stripe_lines(session: Session, staged: StagedStripe, file_id: int) -> 
 
     False when a record fails a check: the caller must roll back (the other lines went in) and use Python.
     """
-    stored = session.execute(text(_INSERT.format(select=_normalise_sql(staged.csv))),
-                             {**_params(), "file_id": file_id}).rowcount
+    # Timestamps are checked by printing them back, so the print style is fixed; the sort by row fits in memory.
+    with postgres_settings(session, datestyle="ISO, YMD", work_mem="128MB"):
+        stored = session.execute(text(_INSERT.format(select=_normalise_sql(staged.csv))),
+                                 {**_params(), "file_id": file_id}).rowcount
     drop_staging(session)
     return stored == staged.line_count
 
@@ -126,12 +130,12 @@ def _normalise_sql(staged: StagedCsv) -> str:
             ) t, LATERAL (SELECT CASE t.currency {exponents} END AS exponent) x,
                  LATERAL (SELECT {in_metadata} AS metadata_code) c
             WHERE x.exponent IS NOT NULL AND t.reference <> '' AND length(t.category) <= 40 AND {plain}
-              AND (c.metadata_code IS NOT NULL OR {_plain('t.description_text')})
+              AND CASE WHEN c.metadata_code IS NOT NULL THEN TRUE ELSE {_plain('t.description_text')} END
             OFFSET 0
         ) t
         WHERE gross IS NOT NULL AND fee IS NOT NULL AND net IS NOT NULL AND gross - fee = net
-          AND to_char(created, 'YYYY-MM-DD HH24:MI:SS') = replace(created_text, 'T', ' ')
-          AND (available IS NULL OR to_char(available, 'YYYY-MM-DD HH24:MI:SS') = replace(available_text, 'T', ' '))
+          AND created::text = replace(created_text, 'T', ' ')
+          AND (available IS NULL OR available::text = replace(available_text, 'T', ' '))
           AND created >= '1976-01-01' AND created < '9000-01-01'
           AND (available IS NULL OR available >= '1976-01-01' AND available < '9000-01-01')
     """
@@ -139,7 +143,7 @@ def _normalise_sql(staged: StagedCsv) -> str:
 
 def _plain(column: str) -> str:
     """ASCII, or at least free of characters that Python upper-cases into ASCII letters."""
-    return f"(octet_length({column}) = length({column}) OR {column} !~ :odd)"
+    return f"CASE WHEN octet_length({column}) = length({column}) THEN TRUE ELSE {column} !~ :odd END"
 
 
 def _amount(column: str) -> str:
