@@ -6,8 +6,9 @@ one ``INSERT … SELECT`` that takes ``run_id``, ``item_id`` and ``line_id`` fro
 (and the referenced row locked) once per inserted row: three million look-ups, about 20 of the 30 seconds
 of a million-row run. The referenced rows are never deleted (runs, snapshots and imported lines are kept
 for audit), so the keys hold by construction and the per-row checks are dropped. The same holds for
-``report_lines.file_id``: an import inserts the file and all its lines in one transaction, and the check
-cost 3-10 seconds per million lines.
+``report_lines.file_id`` (an import inserts the file and all its lines in one transaction) and for
+``recon_items.run_id`` (a run writes its snapshot right after its own row); each check cost 3-10 seconds
+per million rows.
 
 Each index on ``report_lines`` costs 2-5 seconds per million imported lines. Matching and the back office
 read lines in bulk by file and day, never by payment code, provider reference or payout id, so those three
@@ -43,12 +44,14 @@ def upgrade() -> None:
         for column in _LINE_INDEXES:
             batch_op.drop_index(f"ix_report_lines_{column}")
     with op.batch_alter_table("recon_items", schema=None) as batch_op:
+        batch_op.drop_constraint("fk_recon_items_run_id_recon_runs", type_="foreignkey")
         batch_op.drop_index("ix_recon_items_run_id")
 
 
 def downgrade() -> None:
     with op.batch_alter_table("recon_items", schema=None) as batch_op:
         batch_op.create_index("ix_recon_items_run_id", ["run_id"], unique=False)
+        batch_op.create_foreign_key("fk_recon_items_run_id_recon_runs", "recon_runs", ["run_id"], ["id"])
     with op.batch_alter_table("report_lines", schema=None) as batch_op:
         for column in _LINE_INDEXES:
             batch_op.create_index(f"ix_report_lines_{column}", [column], unique=False)

@@ -87,7 +87,8 @@ def classify_provider_lines(session: Session, *, run_id: int, provider: str, per
     """Write one ``recon_results`` row per item, line or pair of the run."""
     formats = PROVIDER_FORMATS[provider]
     placeholders = ", ".join(f":format_{i}" for i in range(len(formats)))
-    sql = _CLASSIFY.format(formats=placeholders, day_diff=day_diff(session, "booked_on", "occurred_on"))
+    sql = _CLASSIFY.format(formats=placeholders, day_diff=day_diff(session, "booked_on", "occurred_on"),
+                           bytewise=bytewise(session))
     params = {f"format_{i}": name for i, name in enumerate(formats)}
     params.update(run_id=run_id, start=period_start, end=period_end,
                   pending_after=as_of - timedelta(days=policy.settlement_lag_days), window=policy.window_days)
@@ -109,7 +110,7 @@ def result_digest(session: Session, run_id: int) -> str:
 def digest_row_by_row(session: Session, run_id: int) -> str:
     """``result_digest`` computed here from the rows (SQLite, and the reference for PostgreSQL's)."""
     digest = hashlib.sha256()
-    for row in session.execute(_canonical_results(run_id)):
+    for row in session.execute(_canonical_results(run_id, session.get_bind().dialect.name == "postgresql")):
         digest.update("|".join("" if v is None else str(v) for v in row).encode())
         digest.update(b"\n")
     return digest.hexdigest()
@@ -119,16 +120,32 @@ _DIGEST_SQL = """
 SELECT encode(sha256(convert_to(coalesce(string_agg(
            concat_ws('|', outcome, coalesce(reference, ''), coalesce(provider_reference, ''),
                      coalesce(our_amount::text, ''), coalesce(their_amount::text, ''), to_char(day, 'YYYY-MM-DD')),
-           E'\\n' ORDER BY day, reference, provider_reference, outcome) || E'\\n', ''), 'UTF8')), 'hex')
+           E'\\n' ORDER BY day, reference COLLATE "C", provider_reference COLLATE "C", outcome COLLATE "C")
+           || E'\\n', ''), 'UTF8')), 'hex')
 FROM recon_results WHERE run_id = :run_id
 """
 
 
-def _canonical_results(run_id: int):
+def _canonical_results(run_id: int, postgresql: bool):
+    """Results in canonical order: by day, then references byte for byte (SQLite's order, and "C" here)."""
     r = ReconResult
+
+    def bytewise_order(column):
+        return column.collate("C") if postgresql else column
+
     return (select(r.outcome, r.reference, r.provider_reference, r.our_amount, r.their_amount, r.day)
             .where(r.run_id == run_id)
-            .order_by(r.day, r.reference, r.provider_reference, r.outcome))
+            .order_by(r.day, bytewise_order(r.reference), bytewise_order(r.provider_reference),
+                      bytewise_order(r.outcome)))
+
+
+def bytewise(session: Session) -> str:
+    """``COLLATE "C"`` on PostgreSQL: grouping and ordering codes byte for byte, without the locale's rules.
+
+    Grouping is by equality, the same in every deterministic collation; sorting a million codes by bytes is
+    several times faster than by a locale's rules, and is the order SQLite uses anyway.
+    """
+    return ' COLLATE "C"' if session.get_bind().dialect.name == "postgresql" else ""
 
 
 def day_diff(session: Session, later: str, earlier: str) -> str:
@@ -142,13 +159,13 @@ INSERT INTO recon_results (run_id, item_id, line_id, outcome, reference, provide
                            their_amount, day)
 WITH copies AS (
     SELECT l.id, l.payment_code, l.provider_reference, l.amount, l.booked_on,
-           ROW_NUMBER() OVER (PARTITION BY l.provider_reference ORDER BY l.id) AS copy_no
+           ROW_NUMBER() OVER (PARTITION BY l.provider_reference{bytewise} ORDER BY l.id) AS copy_no
     FROM report_lines l JOIN report_files f ON f.id = l.file_id
     WHERE l.kind = 'provider' AND l.category = 'charge' AND f.format IN ({formats})
       AND l.booked_on >= :start
 ), lines AS (
     SELECT id, payment_code, provider_reference, amount, booked_on,
-           COUNT(*) OVER (PARTITION BY payment_code) AS per_code
+           COUNT(*) OVER (PARTITION BY payment_code{bytewise}) AS per_code
     FROM copies WHERE copy_no = 1
 ), items AS (
     SELECT id, reference, amount, status, occurred_on, in_period FROM recon_items

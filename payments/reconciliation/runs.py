@@ -71,8 +71,9 @@ class ReconItem(Base):
     __table_args__ = (UniqueConstraint("run_id", "reference"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    #: Looked up through the unique (run_id, reference) key, which leads with it.
-    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
+    #: Looked up through the unique (run_id, reference) key, which leads with it. No foreign key (migration
+    #: 0012): the snapshot is written with its run, a million rows at a time, and runs are never deleted.
+    run_id: Mapped[int] = mapped_column(BigId)
     #: ``payment`` (one of ours) or ``payout`` (a provider's transfer of many payments to a bank account).
     kind: Mapped[str] = mapped_column(String(10), default="payment")
     #: Our payment code (``GW…``), or the provider's payout id for payouts.
