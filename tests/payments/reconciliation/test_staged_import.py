@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from core.clock import FixedClock
 from payments.reconciliation.imports import _import_staged, _line_rows, import_report
@@ -146,3 +146,13 @@ def test_the_same_report_twice_adds_nothing(db):
     assert (first.created, again.created, again.file.id) == (True, False, first.file.id)
     assert db.scalar(select(func.count()).select_from(ReportLine)) == lines == first.file.line_count
     assert db.scalar(select(func.count()).select_from(ReportFile)) == 1
+
+
+def test_the_session_date_style_does_not_change_what_is_read(db):
+    if not _is_postgres(db):
+        pytest.skip("the set-based path is PostgreSQL's")
+    db.execute(text("SET LOCAL datestyle = 'SQL, DMY'"))  # timestamps are checked by printing them back
+    result = _staged(db, ITEMIZED)
+    assert result is not None and db.scalar(text("SHOW datestyle")) == "SQL, DMY"  # and it is restored
+    db.execute(text("SET LOCAL datestyle = 'ISO, MDY'"))  # the driver reads instants in ISO only
+    assert _stored(db, result.file.id) == _read_in_python(ITEMIZED)
