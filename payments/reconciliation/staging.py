@@ -79,7 +79,10 @@ def _shape(decoded: str) -> tuple[list[str], str, bytes] | None:
         return None  # duplicate names (Python keeps the last), COPY's end-of-data marker, NUL
     if '"' in decoded and '"' in _WELL_QUOTED[delimiter].sub("", decoded):
         return None  # a quote that does not open or close a whole field: the two parsers differ there
-    if "\n\n" in decoded.rstrip("\r\n") or "\n\r\n" in decoded.rstrip("\r\n"):
+    end = len(decoded)
+    while end and decoded[end - 1] in "\r\n":
+        end -= 1  # trailing blank lines are dropped before COPY; blank lines inside are not
+    if decoded.find("\n\n", 0, end) >= 0 or decoded.find("\n\r\n", 0, end) >= 0:
         return None  # blank records: Python skips them, COPY refuses them
     return header, delimiter, line_end
 
