@@ -76,11 +76,14 @@ class MatchingPolicy:
 
 def snapshot_items(session: Session, run_id: int, items: Iterable[ExpectedItem]) -> int:
     """Freeze our side of the run; return how many items it holds."""
-    rows = [{"run_id": run_id, "kind": i.kind, "reference": i.reference, "amount": i.amount, "currency": i.currency,
-             "status": i.status, "occurred_on": i.occurred_on, "in_period": i.in_period,
-             "service_code": i.service_code, "agency_code": i.agency_code} for i in items]
-    bulk_insert(session, ReconItem, rows)
+    rows = [(run_id, i.kind, i.reference, i.amount, i.currency, i.status, i.occurred_on, i.in_period,
+             i.service_code, i.agency_code) for i in items]
+    bulk_insert(session, ReconItem, rows, columns=_ITEM_COLUMNS)
     return len(rows)
+
+
+_ITEM_COLUMNS = ("run_id", "kind", "reference", "amount", "currency", "status", "occurred_on", "in_period",
+                 "service_code", "agency_code")
 
 
 def classify_provider_lines(session: Session, *, run_id: int, provider: str, period_start: date, period_end: date,
