@@ -29,6 +29,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import itemgetter
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -78,6 +79,9 @@ def snapshot_items(session: Session, run_id: int, items: Iterable[ExpectedItem])
     """Freeze our side of the run; return how many items it holds."""
     rows = [(run_id, i.kind, i.reference, i.amount, i.currency, i.status, i.occurred_on, i.in_period,
              i.service_code, i.agency_code) for i in items]
+    # In reference order, each insert into the unique (run_id, reference) index lands on its rightmost page:
+    # a million random codes would take ten times longer. The same items always get the same ids.
+    rows.sort(key=itemgetter(2))
     bulk_insert(session, ReconItem, rows, columns=_ITEM_COLUMNS)
     return len(rows)
 
