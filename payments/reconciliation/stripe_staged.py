@@ -23,10 +23,7 @@ from payments.codes import PAYMENT_CODE
 from payments.reconciliation.staging import PY_WHITESPACE, TABLE, StagedCsv, drop_staging, stage_csv
 from payments.reconciliation.stripe_reports import REQUIRED
 
-#: Timestamps are taken only as Stripe writes them (``YYYY-MM-DD HH:MM:SS``, checked by printing them back
-#: in ISO style);
-#: fractions or offsets are left to the Python reader. From 1976 on, Asia/Ho_Chi_Minh is UTC+7 in every
-#: time zone database, so the business day is the UTC instant + 7 hours.
+#: A decimal amount in a currency with minor units; dong amounts are cast to bigint directly.
 _AMOUNT = r"^-?[0-9]{1,15}(\.[0-9]{1,3})?$"
 #: Characters whose Python upper case holds ASCII letters (``ß`` -> ``SS``): code search would differ.
 _UPPER_TO_ASCII = "".join(c for c in map(chr, range(0x80, 0x10000))
@@ -95,7 +92,12 @@ def _params() -> dict[str, object]:
 
 
 def _normalise_sql(staged: StagedCsv) -> str:
-    """One pass over the staged rows: trimmed cells -> checked, converted line columns, kept only if all hold."""
+    """One pass over the staged rows: trimmed cells -> checked, converted line columns, kept only if all hold.
+
+    Timestamps are taken only as Stripe writes them (``YYYY-MM-DD HH:MM:SS``, checked by printing them back
+    in ISO style); fractions or offsets are left to the Python reader. From 1976 on, Asia/Ho_Chi_Minh is
+    UTC+7 in every time zone database, so the business day is the UTC instant + 7 hours.
+    """
     def cell(name: str) -> str:
         column = staged.column(name)
         return f"btrim(coalesce({column}, ''), :ws)" if column else "''"
