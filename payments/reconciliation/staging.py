@@ -30,6 +30,8 @@ class StagedCsv:
     """Header cells (stripped, as the Python reader sees them) and the staged column of each one."""
 
     header: tuple[str, ...]
+    #: False when no cell can start or end with whitespace, so the cells need no trimming.
+    trim: bool = True
 
     def column(self, name: str) -> str | None:
         """The staging column holding ``name``, or None when the file has no such column."""
@@ -57,7 +59,27 @@ def stage_csv(session: Session, content: bytes) -> StagedCsv | None:
     # COPY refuses blank records and mixed line ends: trailing blank lines go, the last line ends like the rest.
     if not _copy(session, body.rstrip(b"\r\n") + line_end, len(header), delimiter):
         return None  # the transaction is aborted: the caller rolls back its savepoint
-    return StagedCsv(tuple(header))
+    return StagedCsv(tuple(header), trim=_may_have_padded_cells(body, delimiter))
+
+
+#: One pass maps every byte that matters at a cell's edge: cell boundaries (delimiters, line ends, quotes)
+#: to ",", ASCII whitespace to " ", lead bytes of non-ASCII whitespace to "^" and their last bytes to "~".
+_EDGE_BYTES = {**{b: ord(" ") for b in b"\t\x0b\x0c\x1c\x1d\x1e\x1f "}, **{b: ord(",") for b in b"\n\r\""},
+               **{s.encode()[0]: ord("^") for s in PY_WHITESPACE if ord(s) > 0x7F},
+               **{s.encode()[-1]: ord("~") for s in PY_WHITESPACE if ord(s) > 0x7F}}
+
+
+def _may_have_padded_cells(body: bytes, delimiter: str) -> bool:
+    """Whether some cell may start or end with whitespace that Python strips (false alarms only cost time)."""
+    if b'"' in body:
+        return True  # a quoted cell may end in a line break, which looks like an empty cell here
+    table = bytearray(range(256))
+    for byte, mark in _EDGE_BYTES.items():
+        table[byte] = mark
+    table[ord(delimiter)] = ord(",")
+    flat = body.translate(bytes(table))
+    return (flat[:1] in (b" ", b"^") or flat.rstrip(b",")[-1:] in (b" ", b"~")
+            or any(edge in flat for edge in (b" ,", b", ", b",^", b"~,")))
 
 
 def drop_staging(session: Session) -> None:

@@ -100,7 +100,9 @@ def _normalise_sql(staged: StagedCsv) -> str:
     """
     def cell(name: str) -> str:
         column = staged.column(name)
-        return f"btrim(coalesce({column}, ''), :ws)" if column else "''"
+        if column is None:
+            return "''"
+        return f"btrim(coalesce({column}, ''), :ws)" if staged.trim else f"coalesce({column}, '')"
 
     metadata = [name for name in staged.header if name.startswith("payment_metadata[") and name.endswith("]")]
     metadata_cells = "".join(f", {cell(name)} AS m{i}" for i, name in enumerate(metadata))

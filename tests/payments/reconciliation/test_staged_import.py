@@ -18,6 +18,7 @@ from payments.reconciliation.imports import _import_staged, _line_rows, import_r
 from payments.reconciliation.models import ReportFile, ReportLine
 from payments.reconciliation.parsed import ImportRejected, sha256_of
 from payments.reconciliation.readers import read_report
+from payments.reconciliation.staging import _may_have_padded_cells
 from payments.reconciliation.synthetic import generate_day
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -58,6 +59,9 @@ VARIANTS = {
     "semicolons": ITEMIZED.replace(b",", b";"),
     "quoted cells with commas and quotes": ITEMIZED.replace(b"REFUND FOR CHARGE", b'"REFUND, ""FOR"" CHARGE"'),
     "blank cells and spaces": ITEMIZED.replace(b",visa,", b",  visa\t,").replace(b",card,", b",,"),
+    "no-break and ideographic spaces around cells": ITEMIZED.replace(b",visa,", ",\u00a0visa\u3000,".encode()),
+    "a trailing no-break space at the end of the file": ITEMIZED.rstrip(b"\n") + "\u00a0\n".encode(),
+    "a quoted cell ending in a line break": ITEMIZED.replace(b"REFUND FOR CHARGE", b'"REFUND\r\n"'),
     "trailing blank lines": ITEMIZED + b"\n\n\n",
     "a row of empty cells": ITEMIZED.replace(b"\ntxn_3QaB1cDeFgH002", b"\n" + b"," * 18 + b"\ntxn_3QaB1cDeFgH002"),
     "code only in the description, lower case": ITEMIZED.replace(
@@ -142,6 +146,15 @@ def test_a_cell_longer_than_pythons_csv_limit_is_refused_on_both_backends(db):
     with pytest.raises(ImportRejected, match="field larger than field limit"):
         import_report(db, content, "stripe", filename="long.csv", imported_by="test", clock=CLOCK)
     assert db.scalar(select(func.count()).select_from(ReportFile)) == 0
+
+
+def test_cells_are_trimmed_only_when_some_cell_may_be_padded():
+    assert not _may_have_padded_cells(ITEMIZED, ",")
+    assert not _may_have_padded_cells(_synthetic(), ",")  # spaces inside a description do not count
+    for name in ("blank cells and spaces", "no-break and ideographic spaces around cells",
+                 "a trailing no-break space at the end of the file"):
+        assert _may_have_padded_cells(VARIANTS[name], ",")
+    assert _may_have_padded_cells(b"a;b\n x;y\n", ";") and _may_have_padded_cells(b"a,b\n\"x\r\n\",y\n", ",")
 
 
 def test_the_same_report_twice_adds_nothing(db):
