@@ -1,7 +1,9 @@
 """Import a report: read it whole, then store the file and its lines; the same bytes twice add nothing.
 
 Reading happens before any write, so a malformed file leaves nothing behind. Two concurrent imports of
-the same bytes meet at the unique SHA-256: the loser gets the winner's file.
+the same bytes meet at the unique SHA-256: the loser gets the winner's file. On PostgreSQL a Stripe CSV is
+read set-based (``stripe_staged``: COPY, then SQL); whatever that path cannot vouch for goes through the
+Python reader, so both paths accept the same files and store the same lines.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
@@ -17,6 +19,7 @@ from core.db import bulk_insert
 from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
 from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
 from payments.reconciliation.readers import read_report
+from payments.reconciliation.stripe_staged import stage_stripe, store_stripe_lines
 from payments.reconciliation.vnpay_settlement import VnpayMapping
 
 
@@ -31,25 +34,60 @@ class ImportResult:
 def import_report(session: Session, content: bytes, format: str, *, filename: str, imported_by: str,
                   clock: Clock = SYSTEM_CLOCK, vnpay_mapping: VnpayMapping | None = None) -> ImportResult:
     """Read ``content`` as ``format`` and store it with every line; idempotent by content hash."""
-    existing = _by_hash(session, sha256_of(content))
+    sha256 = sha256_of(content)
+    existing = _by_hash(session, sha256)
     if existing is not None:
         return ImportResult(existing, False)
+    if format == "stripe" and session.get_bind().dialect.name == "postgresql":
+        staged = _import_staged(session, content, sha256, filename, imported_by, clock)
+        if staged is not None:
+            return staged
     parsed = read_report(content, format, vnpay_mapping=vnpay_mapping)
     lines = _line_rows(parsed)
-    file = ReportFile(format=parsed.format, sha256=parsed.sha256, filename=filename[:255], size=len(content),
-                      content=content, imported_at=clock.now(), imported_by=imported_by, line_count=len(lines))
-    try:
-        with session.begin_nested():
-            session.add(file)
-            session.flush()
-    except IntegrityError:  # the same file was imported concurrently and committed first
-        return ImportResult(_by_hash(session, parsed.sha256), False)
+    file = _store_file(session, content, parsed.format, sha256, len(lines), filename, imported_by, clock)
+    if file is None:
+        return ImportResult(_by_hash(session, sha256), False)
     _store_statements(session, file, parsed)
     for line in lines:
         line["file_id"] = file.id
     bulk_insert(session, ReportLine, lines)
     session.flush()
     return ImportResult(file, True)
+
+
+def _import_staged(session: Session, content: bytes, sha256: str, filename: str, imported_by: str,
+                   clock: Clock) -> ImportResult | None:
+    """The set-based path: all of the file, or nothing and None (the Python reader then decides)."""
+    savepoint = session.begin_nested()
+    try:
+        staged = stage_stripe(session, content)
+        file = staged and _store_file(session, content, staged.format, sha256, staged.line_count, filename,
+                                      imported_by, clock)
+        if staged is not None and file is None:
+            savepoint.rollback()
+            return ImportResult(_by_hash(session, sha256), False)
+        if staged is None or not store_stripe_lines(session, staged, file.id):
+            savepoint.rollback()
+            return None
+    except DBAPIError:  # a cast that failed: a value the checks did not expect; Python will say what it is
+        savepoint.rollback()
+        return None
+    savepoint.commit()
+    return ImportResult(file, True)
+
+
+def _store_file(session: Session, content: bytes, format: str, sha256: str, line_count: int, filename: str,
+                imported_by: str, clock: Clock) -> ReportFile | None:
+    """Store the file row; None when the same bytes were imported concurrently and committed first."""
+    file = ReportFile(format=format, sha256=sha256, filename=filename[:255], size=len(content), content=content,
+                      imported_at=clock.now(), imported_by=imported_by, line_count=line_count)
+    try:
+        with session.begin_nested():
+            session.add(file)
+            session.flush()
+    except IntegrityError:
+        return None
+    return file
 
 
 def _by_hash(session: Session, sha256: str) -> ReportFile | None:

@@ -63,7 +63,11 @@ class ReportStatement(Base):
 
 
 class ReportLine(Base):
-    """One line of a bank statement or provider report, in signed minor units with its source row."""
+    """One line of a bank statement or provider report, in signed minor units with its source row.
+
+    Indexed only where queries look (migration 0012): by file (the unique key leads with it) and by day.
+    Every index costs seconds per million imported lines; matching reads the lines in bulk, not by code.
+    """
 
     __tablename__ = "report_lines"
     __table_args__ = (
@@ -73,7 +77,8 @@ class ReportLine(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    file_id: Mapped[int] = mapped_column(ForeignKey("report_files.id"), index=True)
+    #: No foreign key (migration 0012): the import writes the file and its lines together; files stay.
+    file_id: Mapped[int] = mapped_column(BigId)
     kind: Mapped[str] = mapped_column(String(10))
     #: Statement position for bank lines; -1 for provider lines.
     statement_index: Mapped[int] = mapped_column(Integer)
@@ -92,7 +97,7 @@ class ReportLine(Base):
     counterparty: Mapped[str | None] = mapped_column(String(200))
     payment_code: Mapped[str | None] = mapped_column(String(20), index=True)
     bank_reference: Mapped[str | None] = mapped_column(String(100))
-    provider_reference: Mapped[str | None] = mapped_column(String(100), index=True)
+    provider_reference: Mapped[str | None] = mapped_column(String(100))
     end_to_end_id: Mapped[str | None] = mapped_column(String(100))
     payout_id: Mapped[str | None] = mapped_column(String(64), index=True)
     category: Mapped[str | None] = mapped_column(String(40))

@@ -75,7 +75,9 @@ class ReconItem(Base):
     __table_args__ = (UniqueConstraint("run_id", "reference"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"), index=True)
+    #: Looked up through the unique (run_id, reference) key, which leads with it. No foreign key (migration
+    #: 0012): the snapshot is written with its run, a million rows at a time, and runs are never deleted.
+    run_id: Mapped[int] = mapped_column(BigId)
     #: ``payment`` (one of ours) or ``payout`` (a provider's transfer of many payments to a bank account).
     kind: Mapped[str] = mapped_column(String(10), default="payment")
     #: Our payment code (``GW…``), or the provider's payout id for payouts.
@@ -114,9 +116,11 @@ class ReconResult(Base):
                       Index("ix_recon_results_run_id_outcome", "run_id", "outcome"))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("recon_runs.id"))
-    item_id: Mapped[int | None] = mapped_column(ForeignKey("recon_items.id"))
-    line_id: Mapped[int | None] = mapped_column(ForeignKey("report_lines.id"))
+    # No foreign keys on purpose (migration 0012): a run inserts a million of these in one statement that
+    # takes the ids from the run, its snapshot and the imported lines, which are never deleted.
+    run_id: Mapped[int] = mapped_column(BigId)
+    item_id: Mapped[int | None] = mapped_column(BigId)
+    line_id: Mapped[int | None] = mapped_column(BigId)
     outcome: Mapped[str] = mapped_column(String(30))
     reference: Mapped[str | None] = mapped_column(String(40))
     provider_reference: Mapped[str | None] = mapped_column(String(100))

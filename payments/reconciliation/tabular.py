@@ -21,15 +21,17 @@ def rows_of(content: bytes, *, source: str) -> list[Row]:
         return list(_xlsx_rows(content, source=source))
     text = decode_text(content, source=source)
     try:
-        reader = csv.reader(io.StringIO(text), delimiter=_delimiter(text))
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter_of(text))
         return [(number, [cell.strip() for cell in row]) for number, row in enumerate(reader, start=1)]
     except csv.Error as exc:
         raise ImportRejected(f"unreadable CSV: {exc}", source=source) from None
 
 
-def _delimiter(text: str) -> str:
-    """Pick the separator used most outside quotes in the first lines (banks export ',' or ';')."""
-    sample = re.sub(r'"[^"]*"', "", "\n".join(text.splitlines()[:50]))
+def delimiter_of(text: str) -> str:
+    """Pick the separator used most outside quotes in the first 50 lines (banks export ',' or ';')."""
+    head = text[:1 << 16].splitlines()  # a big file's first lines without splitting all of it
+    lines = head[:50] if len(head) > 50 else text.splitlines()[:50]
+    sample = re.sub(r'"[^"]*"', "", "\n".join(lines))
     return max((",", ";", "\t"), key=sample.count)
 
 

@@ -12,7 +12,7 @@ from core.clock import FixedClock
 from core.errors import Conflict, InvalidTransition, PermissionDenied
 from payments.reconciliation.breaks import move_break
 from payments.reconciliation.imports import import_report
-from payments.reconciliation.matching import ExpectedItem
+from payments.reconciliation.matching import ExpectedItem, digest_row_by_row
 from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconRun
 from payments.reconciliation.service import outcome_counts, reconcile_provider, sign_off
 from payments.reconciliation.synthetic import generate_day
@@ -53,6 +53,13 @@ def test_rerunning_changes_nothing(db, planted):
     assert db.get(ReconRun, first.id).status == "superseded"
     live = db.scalars(select(ReconBreak.last_seen_run_id).where(ReconBreak.status == "open")).all()
     assert set(live) == {second.id}
+
+
+def test_the_digest_is_the_hash_of_the_canonical_rows_on_either_backend(db, planted):
+    run = _run(db, planted.items)
+    # PostgreSQL hashes in SQL; it must give what the row-by-row reference (SQLite's way) gives.
+    assert run.result_digest == digest_row_by_row(db, run.id)
+    assert run.result_digest != digest_row_by_row(db, run.id + 1)
 
 
 def test_a_late_provider_line_closes_the_missing_break_by_itself(db):
