@@ -29,9 +29,16 @@ def parse(content: bytes) -> ParsedFile:
                              source=SOURCE)
     metadata_keys = tuple((key, key[len("payment_metadata["):-1]) for key in header
                           if key.startswith("payment_metadata[") and key.endswith("]"))
-    lines = tuple(_line(number, dict(zip(header, cells, strict=False)), metadata_keys) for number, cells in rows[1:])
+    lines = tuple(_line(number, _record(header, cells, number), metadata_keys) for number, cells in rows[1:])
     kind = "stripe_payout_reconciliation" if "automatic_payout_id" in header else "stripe_balance_change"
     return ParsedFile(kind, sha256_of(content), provider_lines=lines)
+
+
+def _record(header: list[str], cells: list[str], row: int) -> dict[str, str]:
+    # A row with more or fewer cells than the header would shift every column after the gap.
+    if len(cells) != len(header):
+        raise ImportRejected(f"{len(cells)} cells where the header has {len(header)}", row=row, source=SOURCE)
+    return dict(zip(header, cells, strict=True))
 
 
 def _line(row: int, record: dict[str, str], metadata_keys: tuple[tuple[str, str], ...]) -> ProviderLine:

@@ -80,6 +80,8 @@ def test_every_provider_format_gives_the_same_rows(name, format):
     ("same-day.vn-debit-credit.csv", "vn_bank", b'"5,500",,', b'"5,5OO",,', 8),
     ("same-day.vn-signed.csv", "vn_bank", b";-5.500;", b";-5.5;", 6),
     ("same-day.stripe.csv", "stripe", b"100000,3900,96100", b"100000,3900,96000", 3),
+    ("same-day.stripe.csv", "stripe", b"pi_same002,GW3P8R2T6V9C", b"pi_same002", 3),  # a cell short: columns shift
+    ("same-day.stripe.csv", "stripe", b"pi_same004,GW0000ABCD12", b"pi_same004,GW0000ABCD12,extra", 4),
     ("same-day.vnpay.csv", "vnpay", b"01/12/2026 10:12:40", b"2026-12-01 10:12", 3),
     ("same-day.stripe-api.json", "stripe_api", b'"net": 96100', b'"net": 96100.0', 2),
 ])
