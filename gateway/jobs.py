@@ -37,6 +37,8 @@ PERIODIC_JOBS: dict[str, dict[str, str]] = {
     "identity.purge_expired": {"minute": "7", "hour": "3"},
     # 06:20 in Hà Nội (Huey's crontab runs on UTC): the previous days' Stripe payouts, when Stripe is configured.
     "reconciliation.fetch_stripe_payouts": {"minute": "20", "hour": "23"},
+    # 07:10 in Hà Nội: every agency's Treasury check (overdue money opens an ``unremitted`` break).
+    "reconciliation.treasury_check": {"minute": "10", "hour": "0"},
 }
 #: Completed jobs are kept this long for inspection, then purged.
 KEEP_DONE_JOBS = timedelta(days=14)

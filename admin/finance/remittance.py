@@ -11,11 +11,10 @@ from admin.finance.blueprint import actor, bp
 from admin.finance.forms import read_period, vn_date
 from admin.finance.reports import FORMATS
 from core.clock import SYSTEM_CLOCK
-from core.errors import Conflict
 from gateway.auth import require_role
 from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
-from payments.reconciliation.treasury import reconcile_treasury
+from payments.reconciliation.treasury import check_all_agencies
 from payments.remittance import obligations
 from payments.remittance_rules import load_rules
 from payments.reporting.remittance import remittance_table
@@ -70,17 +69,8 @@ def check_remittance():
     first, last, errors = read_period(request.form, default_days=DEFAULT_DAYS)
     if errors:
         abort(400)
-    session, rules, now = db_session(), load_rules(), SYSTEM_CLOCK.now()
-    agencies = sorted(set(rules.agencies) | {o.agency for o in obligations(session, rules, first=first, last=last,
-                                                                            as_of=now)})
-    checked, refused = 0, []
-    for agency in agencies:
-        try:
-            with session.begin_nested():
-                reconcile_treasury(session, agency=agency, period_start=first, period_end=last,
-                                   started_by=actor(), rules=rules, as_of=now)
-            checked += 1
-        except Conflict:  # a signed-off period of this agency: corrections go into the next period
-            refused.append(agency)
+    done = check_all_agencies(db_session(), period_start=first, period_end=last, started_by=actor(),
+                              rules=load_rules(), as_of=SYSTEM_CLOCK.now())
+    checked, refused = len(done.checked), list(done.refused)
     return redirect(url_for("finance.remittance", checked=checked, refused=refused,
                             **{"from": vn_date(first), "to": vn_date(last)}), 303)

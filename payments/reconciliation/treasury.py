@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
 from core.db import bulk_insert
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.money import Money
 from payments import accounts, ledger
 from payments.models.treasury import TreasuryRemittance
@@ -197,3 +197,30 @@ def _result(run: ReconRun, line: TreasuryLine, outcome: str, reference: str) -> 
 
 def _digits(text: str) -> str:
     return "".join(c for c in text if c.isdigit())
+
+
+@dataclass(frozen=True)
+class CheckedAgencies:
+    """Which agencies a Treasury check ran for, and which it skipped because their period is signed off."""
+
+    checked: tuple[str, ...]
+    refused: tuple[str, ...]
+
+
+def check_all_agencies(session: Session, *, period_start: date, period_end: date, started_by: str,
+                       rules: RemittanceRules, as_of: datetime) -> CheckedAgencies:
+    """Run the Treasury check of every agency the rules or the period's obligations name, each in a savepoint.
+
+    An agency whose period is signed off is skipped and named (its corrections go into the next period).
+    """
+    named = {o.agency for o in obligations(session, rules, first=period_start, last=period_end, as_of=as_of)}
+    checked, refused = [], []
+    for agency in sorted(set(rules.agencies) | named):
+        try:
+            with session.begin_nested():
+                reconcile_treasury(session, agency=agency, period_start=period_start, period_end=period_end,
+                                   started_by=started_by, rules=rules, as_of=as_of)
+            checked.append(agency)
+        except Conflict:
+            refused.append(agency)
+    return CheckedAgencies(tuple(checked), tuple(refused))

@@ -158,3 +158,16 @@ def test_codes_and_months_are_read_from_bank_free_text():
     assert month_of(fold("tháng 12 năm 2026")) == date(2026, 12, 1)
     assert month_of(fold("ngày 15/12/2025 nộp")) is None            # a date is not a month
     assert month_of(fold("T13/2026")) is None
+
+
+def test_the_daily_check_covers_last_month_and_this_one_for_every_agency_and_raises_what_is_overdue(db):
+    from payments.reconciliation.jobs import check_recent_remittances
+    from payments.reconciliation.runs import ReconRun
+
+    march_collections(db)
+    done = check_recent_remittances(db, clock=FixedClock(_vn(2026, 4, 6, 7, 10)))
+    assert HN_CA in done.checked and done.refused == () and set(done.checked) >= set(RULES.agencies)
+    runs = db.scalars(select(ReconRun).where(ReconRun.scope == f"treasury:{HN_CA}")).all()
+    assert [(r.period_start, r.period_end, r.started_by) for r in runs] == [(MARCH, date(2026, 4, 6), "scheduler")]
+    overdue = db.scalars(select(ReconBreak).where(ReconBreak.scope == f"treasury:{HN_CA}")).one()
+    assert (overdue.kind, overdue.key, overdue.our_amount) == ("unremitted", f"{LLTP_CODE}|2026-03", 80_000)
