@@ -28,7 +28,9 @@ with make_session_factory(make_engine(settings.database_url))() as session, sess
                    return_url_domains=(*DEMO_CLIENT.return_url_domains, "tuphap.hanoi.gov.vn"))
     update_client(session, client.id, spec, actor="ci", clock=SYSTEM_CLOCK)
 PYTHON
-"$(dirname "$PY")/gunicorn" wsgi:app --bind "127.0.0.1:$PORT" --workers 2 --limit-request-line 8190 &
+# No request-line limit here (production keeps gunicorn's): fuzzed query strings longer than any limit must
+# reach the API, whose own validation is under test (a 414 from gunicorn is HTML, outside the contract).
+"$(dirname "$PY")/gunicorn" wsgi:app --bind "127.0.0.1:$PORT" --workers 2 --limit-request-line 0 &
 server=$!
 for _ in $(seq 1 30); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 1; done
 "$(dirname "$PY")/st" run "http://127.0.0.1:$PORT/api/v1/openapi.json" \
