@@ -14,6 +14,7 @@ from core.db import make_engine, make_session_factory
 from core.migrations import upgrade
 from payments.providers import register_provider, unregister_provider
 from payments.providers.sandbox import SandboxProvider
+from tests.payments.providers.fake_stripe import serving
 
 #: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
 PAYMENTS_TABLES = ("receipts", "receipt_counters", "refunds", "ledger_payout_tags", "ledger_closed_days",
@@ -69,3 +70,10 @@ def sandbox(clock):
     provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock))
     yield provider
     unregister_provider("sandbox")
+
+
+@pytest.fixture()
+def fake():
+    """A local fake of the Stripe endpoints we use (never the internet)."""
+    with serving() as server:
+        yield server

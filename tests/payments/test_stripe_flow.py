@@ -22,20 +22,15 @@ from payments.providers import register_provider, unregister_provider
 from payments.providers.stripe import SIGNATURE_HEADER, StripeProvider
 from payments.starting import PayerSession
 from tests.payments.factories import make_bill
-from tests.payments.providers.fake_stripe import FakeStripe
 from tests.payments.providers.test_stripe import _event
 
 
 @pytest.fixture()
-def stripe_provider(wall_clock):
-    fake = FakeStripe()
-    fake.thread.start()
+def stripe_provider(wall_clock, fake):
     provider = register_provider(StripeProvider(secret_key="sk_test_fake", webhook_secrets=["whsec_1"],
                                                 clock=wall_clock, api_base=fake.api_base, max_network_retries=0))
     yield provider, fake
     unregister_provider("stripe")
-    fake.server.shutdown()
-    fake.server.server_close()
 
 
 @pytest.fixture()

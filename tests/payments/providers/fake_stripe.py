@@ -11,6 +11,8 @@ from __future__ import annotations
 import itertools
 import json
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl
 
@@ -133,3 +135,15 @@ class FakeStripe:
                 pass
 
         return Handler
+
+
+@contextmanager
+def serving() -> Iterator[FakeStripe]:
+    """A fake Stripe serving on a free local port until the block ends."""
+    fake = FakeStripe()
+    fake.thread.start()
+    try:
+        yield fake
+    finally:
+        fake.server.shutdown()
+        fake.server.server_close()

@@ -15,18 +15,9 @@ from core.money import vnd
 from payments.errors import NotificationRejected, ProviderError, ProviderUnavailable
 from payments.providers.base import ProviderStatus, RefundRequest, SessionRequest
 from payments.providers.stripe import SIGNATURE_HEADER, StripeProvider
-from tests.payments.providers.fake_stripe import FakeStripe
 
 OLD_SECRET, NEW_SECRET = "whsec_old", "whsec_new"
 
-
-@pytest.fixture()
-def fake():
-    server = FakeStripe()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
 
 
 @pytest.fixture()

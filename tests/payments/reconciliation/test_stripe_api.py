@@ -44,14 +44,6 @@ def _same_day(fake: FakeStripe) -> None:
         _charge(4, "2026-12-02 01:00:00", 8_000, 312, "GW0000ABCD12", "Trích lục hộ tịch")])
 
 
-@pytest.fixture()
-def fake():
-    server = FakeStripe()
-    server.thread.start()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
-
 
 @pytest.fixture()
 def stripe_provider(fake):
