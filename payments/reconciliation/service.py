@@ -39,9 +39,8 @@ def reconcile_provider(session: Session, *, provider: str, period_start: date, p
     if period_start > period_end:
         raise ValidationFailed("the period ends before it starts", code="period_reversed")
     scope = f"provider:{provider}"
-    _refuse_signed_off(session, scope, period_start, period_end)
     report = progress or (lambda percent: None)
-    run = _start(session, scope, period_start, period_end, started_by, clock)
+    run = open_run(session, scope, period_start, period_end, started_by, clock)
     snapshot_items(session, run.id, items)
     report(25)
     classify_provider_lines(session, run_id=run.id, provider=provider, period_start=period_start,
@@ -60,9 +59,8 @@ def reconcile_bank(session: Session, *, account: str, period_start: date, period
     if period_start > period_end:
         raise ValidationFailed("the period ends before it starts", code="period_reversed")
     scope = f"bank:{account}"
-    _refuse_signed_off(session, scope, period_start, period_end)
     report = progress or (lambda percent: None)
-    run = _start(session, scope, period_start, period_end, started_by, clock)
+    run = open_run(session, scope, period_start, period_end, started_by, clock)
     payouts = expected_payouts(session, providers=payout_providers, period_start=period_start,
                                period_end=period_end, context_days=policy.context_days)
     snapshot_items(session, run.id, [*items, *payouts])
@@ -74,7 +72,9 @@ def reconcile_bank(session: Session, *, account: str, period_start: date, period
     return _finish(session, run, clock, report)
 
 
-def _start(session: Session, scope: str, start: date, end: date, started_by: str, clock: Clock) -> ReconRun:
+def open_run(session: Session, scope: str, start: date, end: date, started_by: str, clock: Clock) -> ReconRun:
+    """Record a new running run of ``scope`` for the period; refused when the period is signed off."""
+    _refuse_signed_off(session, scope, start, end)
     run = ReconRun(scope=scope, period_start=start, period_end=end, rule_version=RULE_VERSION, status="running",
                    started_by=started_by, started_at=clock.now())
     session.add(run)

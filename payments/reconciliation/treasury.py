@@ -40,7 +40,7 @@ from payments.reconciliation.breaks import Difference, record_differences, super
 from payments.reconciliation.matching import result_digest
 from payments.reconciliation.models import ReportLine, ReportStatement
 from payments.reconciliation.runs import ReconResult, ReconRun
-from payments.reconciliation.service import _refuse_signed_off, _start
+from payments.reconciliation.service import open_run
 from payments.remittance import Obligation, obligations
 from payments.remittance_rules import AgencyAccount, RemittanceRules, agency_ledger_account, first_of_month, fold
 from payments.sql import insert_if_absent
@@ -73,8 +73,7 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
         raise ValidationFailed("the period ends before it starts", code="period_reversed")
     as_of = as_of or clock.now()
     scope = f"treasury:{agency}"
-    _refuse_signed_off(session, scope, period_start, period_end)
-    run = _start(session, scope, period_start, period_end, started_by, clock)
+    run = open_run(session, scope, period_start, period_end, started_by, clock)
     owed = {(o.budget_code, o.month): o for o in obligations(
         session, rules, first=period_start, last=period_end, as_of=as_of, agency=agency)}
     codes = _known_codes(rules, agency, owed)
