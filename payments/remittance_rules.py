@@ -128,6 +128,12 @@ class RemittanceRules:
                     return agency.code, account.ledger
         return None
 
+    def names_own_awaiting_account(self, agency: str, *texts: str | None) -> bool:
+        """Whether ``texts`` name one of ``agency``'s own awaiting-remittance accounts (a move, not a remittance)."""
+        own = {_digits(a.number) for a in self.agency(agency).accounts if a.ledger == "treasury_awaiting"}
+        numbers = {_digits(token) for token in _ACCOUNT_LIKE.findall(" ".join(fold(t) for t in texts if t))}
+        return bool(own & numbers)
+
     def names_treasury(self, *texts: str | None) -> bool:
         """Whether any of ``texts`` names the Treasury or one of its configured accounts."""
         plain = " ".join(fold(t) for t in texts if t)

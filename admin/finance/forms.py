@@ -12,14 +12,20 @@ from core.clock import SYSTEM_CLOCK
 MAX_PERIOD_DAYS = 366
 
 
+#: The years a finance period may name.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
 def parse_vn_date(text: str | None) -> date | None:
     """Read ``dd/mm/yyyy`` (or the ISO ``yyyy-mm-dd`` a date picker sends); None when unreadable."""
     text = (text or "").strip()
     for pattern in ("%d/%m/%Y", "%Y-%m-%d"):
         try:
-            return datetime.strptime(text, pattern).date()
+            day = datetime.strptime(text, pattern).date()
         except ValueError:
             continue
+        # Finance periods are real dates: far-off years are typing slips (and 9999 has no next month).
+        return day if FIRST_YEAR <= day.year <= LAST_YEAR else None
     return None
 
 

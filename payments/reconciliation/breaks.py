@@ -77,9 +77,11 @@ def record_breaks(session: Session, run: ReconRun, clock: Clock = SYSTEM_CLOCK) 
 
 
 def record_differences(session: Session, run: ReconRun, differences: list[Difference], *,
-                       closes: tuple[str, ...], clock: Clock = SYSTEM_CLOCK) -> int:
+                       closes: tuple[str, ...], window: tuple[date, date] | None = None,
+                       clock: Clock = SYSTEM_CLOCK) -> int:
     """Register ``differences`` as breaks of ``run``'s scope; auto-close live ones of kinds ``closes`` it no
-    longer finds in its period. Set-based, so tens of thousands of differences stay a handful of statements."""
+    longer finds in ``window`` (its period unless given: a run that looks at whole months closes the whole
+    months). Set-based, so tens of thousands of differences stay a handful of statements."""
     known = dict(session.execute(select(ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status)
                                  .where(ReconBreak.scope == run.scope)).all())
     now, seen, fresh = clock.now(), set(), {}
@@ -97,12 +99,13 @@ def record_differences(session: Session, run: ReconRun, differences: list[Differ
     bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": None, "to_status": "open",
                                              "actor": f"run:{run.id}", "note": "", "at": now, "run_id": run.id}
                                             for i in opened])
-    _refresh_and_close(session, run, seen, now, closes)
+    _refresh_and_close(session, run, seen, now, closes, window or (run.period_start, run.period_end))
     session.flush()
     return len(differences)
 
 
-def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, closes: tuple[str, ...]) -> None:
+def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, closes: tuple[str, ...],
+                       window: tuple[date, date]) -> None:
     live = session.execute(select(ReconBreak.id, ReconBreak.kind + "|" + ReconBreak.key, ReconBreak.status,
                                   ReconBreak.day, ReconBreak.kind)
                            .where(ReconBreak.scope == run.scope, ReconBreak.status.in_(LIVE),
@@ -112,7 +115,7 @@ def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, clo
         session.execute(update(ReconBreak).where(ReconBreak.id.in_(still[start:start + 5_000]))
                         .values(last_seen_run_id=run.id))
     gone = [row for row in live if row[1] not in seen and row.kind in closes
-            and run.period_start <= row.day <= run.period_end]
+            and window[0] <= row.day <= window[1]]
     bulk_insert(session, BreakEvent, [{"break_id": row.id, "from_status": row.status, "to_status": "auto_closed",
                                              "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,
                                              "run_id": run.id} for row in gone])

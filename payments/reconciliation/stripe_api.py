@@ -18,6 +18,8 @@ from payments.reconciliation.parsed import ImportRejected, ParsedFile, ProviderL
 
 SOURCE = "Stripe API payouts"
 FORMAT = "stripe_api_payouts"
+#: 1 January 2100: a later timestamp is a corrupt one (and Python's dates end in year 9999).
+LATEST_TIMESTAMP = 4_102_444_800
 _ITEM_FIELDS = ("id", "reporting_category", "amount", "fee", "net", "currency", "created")
 
 
@@ -33,7 +35,11 @@ def parse(content: bytes) -> ParsedFile:
     lines, row = [], 0
     for payout in document["payouts"]:
         payout_id = _payout_id(payout, row + 1)
-        for item in payout.get("balance_transactions") or []:
+        items = payout.get("balance_transactions") or []
+        if not isinstance(items, list):
+            raise ImportRejected(f"payout {payout_id}: balance_transactions is not a list", row=row + 1,
+                                 source=SOURCE)
+        for item in items:
             row += 1
             lines.append(_line(row, item, payout_id))
     return ParsedFile(FORMAT, sha256_of(content), provider_lines=tuple(lines))
@@ -55,7 +61,11 @@ def _line(row: int, item: Any, payout_id: str) -> ProviderLine:
     if gross - fee != net:
         raise ImportRejected(f"amount {gross} - fee {fee} != net {net}", row=row, source=SOURCE)
     source = item.get("source") if isinstance(item.get("source"), dict) else {}
-    metadata = {str(k): str(v) for k, v in (source.get("metadata") or {}).items()}
+    metadata = source.get("metadata") or {}
+    if not isinstance(metadata, dict) or not isinstance(source.get("description") or "", str):
+        raise ImportRejected("the charge's metadata is not an object or its description not text", row=row,
+                             source=SOURCE)
+    metadata = {str(k): str(v) for k, v in metadata.items()}
     return ProviderLine(
         row=row, provider_reference=str(item["id"]), occurred_at=_utc(item, "created", row),
         currency=str(item["currency"]).upper(), gross=gross, fee=fee, net=net,
@@ -74,7 +84,7 @@ def _minor(item: dict, name: str, row: int) -> int:
 
 def _utc(item: dict, name: str, row: int) -> datetime:
     value = item[name]
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < LATEST_TIMESTAMP:
         raise ImportRejected(f"{name} {value!r} is not a Unix timestamp", row=row, source=SOURCE)
     return datetime.fromtimestamp(value, UTC)
 

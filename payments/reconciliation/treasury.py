@@ -24,10 +24,11 @@ A run of scope ``treasury:<agency>`` over a period of Vietnamese days:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock, to_vietnam
@@ -97,7 +98,8 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
     bulk_insert(session, ReconResult, results)
     differences = [_unremitted(o) for o in obligations(session, rules, first=period_start, last=period_end,
                                                        as_of=as_of, agency=agency) if o.overdue > 0]
-    run.break_count = record_differences(session, run, differences, closes=("unremitted",), clock=clock)
+    run.break_count = record_differences(session, run, differences, closes=("unremitted",),
+                                         window=(first_of_month(period_start), period_end), clock=clock)
     run.matched_count = sum(1 for r in results if r["outcome"] == "matched")
     run.result_digest = result_digest(session, run.id)
     supersede_earlier_runs(session, run)
@@ -113,19 +115,28 @@ def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, fir
     statement_accounts = [a for a in session.scalars(select(ReportStatement.account).distinct()) if _digits(a) in own]
     if not statement_accounts:
         return []
-    query = (select(ReportLine.id, ReportStatement.account, ReportLine.bank_reference, ReportLine.booked_on,
-                    ReportLine.amount, ReportLine.currency, ReportLine.description, ReportLine.counterparty)
+    query = (select(ReportLine.id, ReportLine.file_id, ReportStatement.account, ReportLine.bank_reference,
+                    ReportLine.booked_on, ReportLine.amount, ReportLine.currency, ReportLine.description,
+                    ReportLine.counterparty)
              .join(ReportStatement, and_(ReportStatement.file_id == ReportLine.file_id,
                                          ReportStatement.index == ReportLine.statement_index))
              .where(ReportLine.kind == "bank", ReportLine.amount < 0, ReportLine.reversal.is_(False),
                     ReportStatement.account.in_(statement_accounts), ReportLine.booked_on >= first,
                     ReportLine.booked_on <= last)
              .order_by(ReportLine.booked_on, ReportLine.id))
-    lines, seen = [], set()
+    lines, seen, occurrences = [], set(), Counter()
     for row in session.execute(query):
         account = own[_digits(row.account)]
+        if not rules.names_treasury(row.description, row.counterparty) or \
+                rules.names_own_awaiting_account(agency, row.description, row.counterparty):
+            continue  # not the Treasury; or money moved into the agency's own awaiting account, not remitted yet
         key = f"{row.bank_reference or ''}|{row.booked_on.isoformat()}|{row.amount}"
-        if (account.number, key) in seen or not rules.names_treasury(row.description, row.counterparty):
+        # The n-th movement of one file with the same reference, day and amount is a movement of its own; the
+        # same movement exported again (another file, another format) has the same n, so it counts once.
+        occurrences[(row.file_id, account.number, key)] += 1
+        if occurrences[(row.file_id, account.number, key)] > 1:
+            key = f"{key}|{occurrences[(row.file_id, account.number, key)]}"
+        if (account.number, key) in seen:
             continue
         seen.add((account.number, key))
         lines.append(TreasuryLine(row.id, account, key, row.booked_on, -row.amount, row.currency,
@@ -215,11 +226,24 @@ def check_all_agencies(session: Session, *, period_start: date, period_end: date
     named = {o.agency for o in obligations(session, rules, first=period_start, last=period_end, as_of=as_of)}
     checked, refused = [], []
     for agency in sorted(set(rules.agencies) | named):
+        # Days an approver signed off stay as they are; the check goes on from the day after (a daily check
+        # over a moving window would otherwise overlap a signed-off run, and be refused, for weeks).
+        first = max(period_start, _after_signed_off(session, f"treasury:{agency}"))
+        if first > period_end:
+            refused.append(agency)
+            continue
         try:
             with session.begin_nested():
-                reconcile_treasury(session, agency=agency, period_start=period_start, period_end=period_end,
+                reconcile_treasury(session, agency=agency, period_start=first, period_end=period_end,
                                    started_by=started_by, rules=rules, as_of=as_of)
             checked.append(agency)
         except Conflict:
             refused.append(agency)
     return CheckedAgencies(tuple(checked), tuple(refused))
+
+
+def _after_signed_off(session: Session, scope: str) -> date:
+    """The day after the last day of ``scope`` a signed-off run covers (``date.min`` if none)."""
+    last = session.scalar(select(func.max(ReconRun.period_end)).where(ReconRun.scope == scope,
+                                                                       ReconRun.status == "signed_off"))
+    return last + timedelta(days=1) if last else date.min

@@ -35,9 +35,13 @@ def retained_share(retained: int, collected: int, locale: str = "vi") -> str:
     """The retained share as a percentage with two decimals, computed from integers (no float)."""
     if collected == 0:
         return "—"
-    hundredths = (retained * 10_000 + collected // 2) // collected
+    # Rounded half away from zero on magnitudes, so a negative share (refunds above collections) reads right.
+    negative = (retained < 0) != (collected < 0)
+    magnitude, base = abs(retained), abs(collected)
+    hundredths = (magnitude * 10_000 + base // 2) // base
     separator = "," if locale == "vi" else "."
-    return f"{hundredths // 100}{separator}{hundredths % 100:02d} %"
+    sign = "-" if negative and hundredths else ""
+    return f"{sign}{hundredths // 100}{separator}{hundredths % 100:02d} %"
 
 
 def deadline_text(item: Obligation, locale: str = "vi") -> str:

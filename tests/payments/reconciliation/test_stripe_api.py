@@ -120,3 +120,22 @@ def test_a_malformed_document_is_refused_with_the_row_and_nothing_is_kept(db, ch
 def test_something_that_is_not_a_payouts_document_is_refused(content):
     with pytest.raises(ImportRejected):
         read_report(content, "stripe_api")
+
+
+def _one_item(**changes) -> bytes:
+    item = {"id": "txn_1", "reporting_category": "charge", "amount": 100_000, "fee": 0, "net": 100_000,
+            "currency": "vnd", "created": 1_775_000_000, "source": {"id": "ch_1", "object": "charge"}, **changes}
+    return json.dumps({"source": "stripe_api", "payouts": [{"id": "po_1", "balance_transactions": [item]}]}).encode()
+
+
+@pytest.mark.parametrize("changes", [{"source": {"metadata": ["payment_id"]}}, {"source": {"description": 12345}},
+                                     {"created": 10 ** 12}, {"available_on": 10 ** 12}])
+def test_odd_values_in_a_document_are_refused_not_a_crash(changes):
+    with pytest.raises(ImportRejected):
+        read_report(_one_item(**changes), "stripe_api")
+
+
+def test_balance_transactions_that_are_not_a_list_are_refused():
+    document = {"source": "stripe_api", "payouts": [{"id": "po_1", "balance_transactions": {"id": "txn_1"}}]}
+    with pytest.raises(ImportRejected):
+        read_report(json.dumps(document).encode(), "stripe_api")

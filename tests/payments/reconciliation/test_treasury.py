@@ -171,3 +171,58 @@ def test_the_daily_check_covers_last_month_and_this_one_for_every_agency_and_rai
     assert [(r.period_start, r.period_end, r.started_by) for r in runs] == [(MARCH, date(2026, 4, 6), "scheduler")]
     overdue = db.scalars(select(ReconBreak).where(ReconBreak.scope == f"treasury:{HN_CA}")).one()
     assert (overdue.kind, overdue.key, overdue.our_amount) == ("unremitted", f"{LLTP_CODE}|2026-03", 80_000)
+
+
+def _statement(account: str, *lines: str) -> bytes:
+    return (f"Số tài khoản:,{account}\nLoại tiền:,VND\nSố dư đầu kỳ:,1000000\n"
+            "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_money_moved_into_the_agencys_own_awaiting_account_is_not_a_remittance_until_it_leaves_it(db):
+    march_collections(db)
+    import_report(db, _statement("0011004123456", "03/04/2026,FT1,80000,,920000,"
+                                 "NOP TIEN VAO TK TAM GIU 3591.0.1053412 TAI KBNN HA NOI TM 2557 T03/2026"),
+                  "vn_bank", filename="bank.csv", imported_by="test")
+    import_report(db, _statement("3591.0.1053412", "10/04/2026,KB1,80000,,920000,NOP NSNN TM 2557 T03/2026"),
+                  "vn_bank", filename="awaiting.csv", imported_by="test")
+    run(db, _vn(2026, 4, 11))
+    assert sum(db.scalars(select(TreasuryRemittance.amount))) == 80_000
+    assert _budget_payable(db) == 40_000  # April's share is still owed
+
+
+def test_two_transfers_of_one_day_and_amount_without_a_bank_reference_are_two_remittances(db):
+    march_collections(db)
+    import_report(db, _statement("0011004123456", "03/04/2026,,40000,,960000,NOP NSNN KBNN TM 2557 T03/2026 LAN 1",
+                                 "03/04/2026,,40000,,920000,NOP NSNN KBNN TM 2557 T03/2026 LAN 2"),
+                  "vn_bank", filename="two.csv", imported_by="test")
+    run(db, _vn(2026, 4, 4))
+    run(db, _vn(2026, 4, 5))  # a second run counts nothing again
+    assert sorted(db.scalars(select(TreasuryRemittance.amount))) == [40_000, 40_000]
+
+
+def test_a_months_break_closes_when_a_run_that_starts_mid_month_finds_it_remitted(db):
+    march_collections(db)
+    run(db, _vn(2026, 4, 6), first=date(2026, 3, 15))
+    found = db.scalars(select(ReconBreak).where(ReconBreak.scope == f"treasury:{HN_CA}")).one()
+    assert (found.key, found.status) == (f"{LLTP_CODE}|2026-03", "open")
+    _import(db, "treasury-april.camt053.xml")
+    run(db, _vn(2026, 4, 8), first=date(2026, 3, 15))
+    db.refresh(found)
+    assert found.status == "auto_closed"
+
+
+def test_after_a_sign_off_the_daily_check_goes_on_from_the_next_day(db):
+    from payments.reconciliation.jobs import check_recent_remittances
+    from payments.reconciliation.runs import ReconRun
+    from payments.reconciliation.service import sign_off
+
+    march_collections(db)
+    check_recent_remittances(db, clock=FixedClock(_vn(2026, 4, 6, 7, 10)))
+    first = db.scalars(select(ReconRun).where(ReconRun.scope == f"treasury:{HN_CA}")).one()
+    sign_off(db, first.id, approver="approver:1", clock=FixedClock(_vn(2026, 4, 6, 9)))
+    collect(db, _vn(2026, 4, 20, 9))
+    done = check_recent_remittances(db, clock=FixedClock(_vn(2026, 5, 6, 7, 10)))
+    assert HN_CA in done.checked
+    latest = db.scalars(select(ReconRun).where(ReconRun.scope == f"treasury:{HN_CA}", ReconRun.id != first.id)).one()
+    assert (latest.period_start, latest.period_end) == (date(2026, 4, 7), date(2026, 5, 6))
+    assert db.scalar(select(ReconBreak).where(ReconBreak.key == f"{LLTP_CODE}|2026-04")) is not None

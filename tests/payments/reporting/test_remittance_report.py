@@ -129,3 +129,10 @@ def test_for_any_collections_and_remittances_the_totals_equal_the_ledger(db):
             savepoint.rollback()
 
     check()
+
+
+def test_a_negative_retained_share_reads_as_its_own_negative():
+    from payments.reporting.remittance import retained_share
+
+    assert retained_share(-1, 200) == "-0,50 %" and retained_share(1, 200) == "0,50 %"
+    assert retained_share(-3, 200, "en") == "-1.50 %" and retained_share(0, 200) == "0,00 %"
