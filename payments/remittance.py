@@ -9,7 +9,8 @@ statement debits ``budget_payable:{agency}`` (``payments.reconciliation.treasury
 month (the Vietnamese calendar month of the posting's effective date):
 
     collected = retained + to remit      (credits less debits of both accounts, remittances aside)
-    remitted  = the remittances' debits of budget_payable, by the month they pay
+    remitted  = the remittances' debits of budget_payable, by the month they pay, less what the Treasury
+                returned (the reversal of a remittance)
     outstanding = to remit - remitted    (summed over every month: minus the budget_payable balance)
 
 The budget code comes from the bill's service and the agency (``remittance_rules``). What is *due* at an
@@ -141,7 +142,10 @@ def _remitted(session: Session, months: list[date], agency: str | None):
     query = (select(remittance.agency_code, remittance.budget_code, remittance.period_month,
                     func.sum(-_CREDIT_POSITIVE))
              .select_from(remittance)
-             .join(LedgerPosting, LedgerPosting.transaction_id == remittance.ledger_transaction_id)
+             # The remittance's own posting, and its reversal if the Treasury sent the money back.
+             .join(LedgerTransaction, or_(LedgerTransaction.id == remittance.ledger_transaction_id,
+                                          LedgerTransaction.reverses_id == remittance.ledger_transaction_id))
+             .join(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id)
              .join(LedgerAccount, and_(LedgerAccount.id == LedgerPosting.account_id,
                                        LedgerAccount.code == BUDGET_PAYABLE + remittance.agency_code))
              .where(remittance.period_month >= months[0], remittance.period_month <= months[-1])

@@ -36,6 +36,8 @@ from core.db import bulk_insert
 from core.errors import Conflict, ValidationFailed
 from core.money import Money
 from payments import accounts, ledger
+from payments.accounts import Account
+from payments.models.ledger import LedgerTransaction
 from payments.models.treasury import TreasuryRemittance
 from payments.reconciliation.breaks import Difference, record_differences, supersede_earlier_runs
 from payments.reconciliation.matching import result_digest
@@ -55,15 +57,18 @@ _MONTH = (re.compile(r"\b(?:THANG|KY|T)[\s.:]*(\d{1,2})\s*(?:/|-|\.|NAM)\s*(\d{4
 
 @dataclass(frozen=True)
 class TreasuryLine:
-    """A debit on one of the agency's accounts that goes to the Treasury."""
+    """A debit on one of the agency's accounts that goes to the Treasury, or a credit it sends back."""
 
     id: int
     account: AgencyAccount
     line_key: str
     booked_on: date
+    #: Whole dong moved (positive either way).
     amount: int
     currency: str
     text: str
+    #: True for money the Treasury returned (a credit), e.g. a transfer refused for wrong details.
+    returned: bool = False
 
 
 def reconcile_treasury(session: Session, *, agency: str, period_start: date, period_end: date,
@@ -81,7 +86,8 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
     done = {(r.account, r.line_key): r for r in session.scalars(
         select(TreasuryRemittance).where(TreasuryRemittance.agency_code == agency))}
     results = []
-    for line in treasury_lines(session, rules, agency, first=period_start, last=to_vietnam(as_of).date()):
+    lines = treasury_lines(session, rules, agency, first=period_start, last=to_vietnam(as_of).date())
+    for line in [line for line in lines if not line.returned]:
         earlier = done.get((line.account.number, line.line_key))
         if earlier is not None:  # posted by an earlier run: already counted in the obligations' remitted
             results.append(_result(run, line, "matched", f"{earlier.budget_code}|{earlier.period_month:%Y-%m}"))
@@ -95,6 +101,7 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
         if (code, month) in owed:
             owed[(code, month)].remitted += line.amount
         results.append(_result(run, line, "matched", f"{code}|{month:%Y-%m}"))
+    results += [_take_back(session, run, agency, line, clock) for line in lines if line.returned]
     bulk_insert(session, ReconResult, results)
     differences = [_unremitted(o) for o in obligations(session, rules, first=period_start, last=period_end,
                                                        as_of=as_of, agency=agency) if o.overdue > 0]
@@ -120,7 +127,7 @@ def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, fir
                     ReportLine.counterparty)
              .join(ReportStatement, and_(ReportStatement.file_id == ReportLine.file_id,
                                          ReportStatement.index == ReportLine.statement_index))
-             .where(ReportLine.kind == "bank", ReportLine.amount < 0, ReportLine.reversal.is_(False),
+             .where(ReportLine.kind == "bank", ReportLine.amount != 0, ReportLine.reversal.is_(False),
                     ReportStatement.account.in_(statement_accounts), ReportLine.booked_on >= first,
                     ReportLine.booked_on <= last)
              .order_by(ReportLine.booked_on, ReportLine.id))
@@ -139,8 +146,8 @@ def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, fir
         if (account.number, key) in seen:
             continue
         seen.add((account.number, key))
-        lines.append(TreasuryLine(row.id, account, key, row.booked_on, -row.amount, row.currency,
-                                  fold(f"{row.description} {row.counterparty or ''}")))
+        lines.append(TreasuryLine(row.id, account, key, row.booked_on, abs(row.amount), row.currency,
+                                  fold(f"{row.description} {row.counterparty or ''}"), returned=row.amount > 0))
     return lines
 
 
@@ -199,9 +206,47 @@ def _post(session: Session, run: ReconRun, agency: str, line: TreasuryLine, code
         "matched_at": clock.now()}, ["account", "line_key"])
 
 
+def _take_back(session: Session, run: ReconRun, agency: str, line: TreasuryLine, clock: Clock) -> dict:
+    """Money the Treasury sent back undoes the remittance it returns: its posting is reversed, once.
+
+    The remittance is the latest one of the same account and amount, booked no later, not returned yet,
+    preferring one whose budget code and month the credit's text names. The reversal's external id is the
+    credit's, so a re-run finds it posted; ``reverses_id`` is unique, so no remittance is returned twice.
+    """
+    external_id = f"treasury-return:{line.account.number}:{line.line_key}"
+    posted = session.scalar(select(LedgerTransaction).where(LedgerTransaction.source == SOURCE,
+                                                            LedgerTransaction.external_id == external_id))
+    if posted is None:
+        returned = _returned_remittance(session, agency, line)
+        if returned is None:
+            return _result(run, line, "not_ours", "treasury:return_unmatched")
+        original = session.get(LedgerTransaction, returned.ledger_transaction_id)
+        legs = [ledger.credit(Account(p.account.code, p.account.kind), Money(p.amount, p.currency))
+                if p.side == ledger.DEBIT else ledger.debit(Account(p.account.code, p.account.kind),
+                                                             Money(p.amount, p.currency)) for p in original.postings]
+        posted = ledger.post(session, source=SOURCE, external_id=external_id, kind="treasury_remittance_returned",
+                             legs=legs, clock=clock, reverses_id=original.id,
+                             description=f"KBNN trả lại {agency} ({line.booked_on:%d/%m/%Y})").transaction
+    remittance = session.scalar(select(TreasuryRemittance).where(
+        TreasuryRemittance.ledger_transaction_id == posted.reverses_id))
+    return _result(run, line, "matched", f"returned|{remittance.budget_code}|{remittance.period_month:%Y-%m}")
+
+
+def _returned_remittance(session: Session, agency: str, line: TreasuryLine) -> TreasuryRemittance | None:
+    reversed_already = select(LedgerTransaction.reverses_id).where(LedgerTransaction.reverses_id.is_not(None))
+    candidates = session.scalars(select(TreasuryRemittance).where(
+        TreasuryRemittance.agency_code == agency, TreasuryRemittance.account == line.account.number,
+        TreasuryRemittance.amount == line.amount, TreasuryRemittance.booked_on <= line.booked_on,
+        TreasuryRemittance.ledger_transaction_id.not_in(reversed_already))
+        .order_by(TreasuryRemittance.booked_on.desc(), TreasuryRemittance.id.desc())).all()
+    named = month_of(line.text)
+    return next((r for r in candidates if named is None or r.period_month == named), None)
+
+
 def _result(run: ReconRun, line: TreasuryLine, outcome: str, reference: str) -> dict:
     return {"run_id": run.id, "item_id": None, "line_id": line.id, "outcome": outcome, "reference": reference,
-            "provider_reference": line.line_key, "our_amount": None, "their_amount": -line.amount,
+            "provider_reference": line.line_key, "our_amount": None,
+            "their_amount": line.amount if line.returned else -line.amount,
             "day": line.booked_on}
 
 

@@ -226,3 +226,19 @@ def test_after_a_sign_off_the_daily_check_goes_on_from_the_next_day(db):
     latest = db.scalars(select(ReconRun).where(ReconRun.scope == f"treasury:{HN_CA}", ReconRun.id != first.id)).one()
     assert (latest.period_start, latest.period_end) == (date(2026, 4, 7), date(2026, 5, 6))
     assert db.scalar(select(ReconBreak).where(ReconBreak.key == f"{LLTP_CODE}|2026-04")) is not None
+
+
+def test_money_the_treasury_sends_back_undoes_its_remittance_once_and_the_month_is_overdue_again(db):
+    march_collections(db)
+    sent = "03/04/2026,FT1,80000,,920000,NOP NSNN KBNN HA NOI TM 2557 T03/2026"
+    back = "04/04/2026,FT2,,80000,1000000,KBNN HA NOI TRA LAI FT1 SAI THONG TIN TM 2557 T03/2026"
+    import_report(db, _statement("0011004123456", sent, back), "vn_bank", filename="returned.csv",
+                  imported_by="test")
+    first = run(db, _vn(2026, 4, 7))
+    again = run(db, _vn(2026, 4, 8))
+    assert first.break_count == again.break_count == 1
+    returned = db.scalars(select(LedgerTransaction).where(LedgerTransaction.kind == "treasury_remittance_returned"))
+    assert len(returned.all()) == 1
+    assert _budget_payable(db) == 120_000  # March's 80,000 and April's 40,000 are owed again
+    march = obligations(db, RULES, first=MARCH, last=MARCH, as_of=_vn(2026, 4, 8), agency=HN_CA)
+    assert [(o.remitted, o.overdue) for o in march] == [(0, 80_000)]
