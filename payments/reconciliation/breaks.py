@@ -116,13 +116,18 @@ def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, clo
                         .values(last_seen_run_id=run.id))
     gone = [row for row in live if row[1] not in seen and row.kind in closes
             and window[0] <= row.day <= window[1]]
-    bulk_insert(session, BreakEvent, [{"break_id": row.id, "from_status": row.status, "to_status": "auto_closed",
-                                             "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,
-                                             "run_id": run.id} for row in gone])
-    ids = [row.id for row in gone]
-    for start in range(0, len(ids), 5_000):
-        session.execute(update(ReconBreak).where(ReconBreak.id.in_(ids[start:start + 5_000]))
-                        .values(status="auto_closed", closed_at=now))
+    # Each break closes only from the status this run read: one an officer moved meanwhile (say, approved
+    # while the run was matching) keeps the officer's step, and gets no event from the run.
+    closed = []
+    for status in sorted({row.status for row in gone}):
+        ids = [row.id for row in gone if row.status == status]
+        for start in range(0, len(ids), 5_000):
+            closed += [(i, status) for i in session.scalars(
+                update(ReconBreak).where(ReconBreak.id.in_(ids[start:start + 5_000]), ReconBreak.status == status)
+                .values(status="auto_closed", closed_at=now).returning(ReconBreak.id))]
+    bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": status, "to_status": "auto_closed",
+                                       "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,
+                                       "run_id": run.id} for i, status in closed])
 
 
 def move_break(session: Session, break_id: int, to_status: str, *, actor: str, note: str = "",

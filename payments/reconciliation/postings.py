@@ -30,7 +30,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -39,7 +39,7 @@ from payments import accounts, ledger, payout_tags
 from payments.accounts import Account
 from payments.ledger import Leg, credit, debit
 from payments.models.billing import Payment
-from payments.models.ledger import LedgerTransaction
+from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.models import ReportFile, ReportLine
 from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconItem, ReconResult, ReconRun
@@ -173,13 +173,31 @@ def _book_bank_credit(session: Session, account: str, line: BankCredit, counter:
     if first is None or first.kind != "unidentified_credit":
         return _post(session, key, kind, line.booked_on, clock, [debit(statement_ledger_account(account), amount),
                                                                  credit(counter, amount)], line.line_key)
-    done = session.scalar(select(LedgerTransaction).where(LedgerTransaction.corrects_id == first.id)
-                          .order_by(LedgerTransaction.id).limit(1))
-    if done is not None and done.external_id != f"correction:{first.id}:identified":
-        return ledger.Posted(done, created=False)  # an officer's approved resolution moved it already
-    return ledger.correct(session, first.id, legs=[debit(accounts.suspense(), amount), credit(counter, amount)],
+    left = suspense_left(session, first)
+    if left <= 0:  # moved out already: by an earlier identification or an officer's approved resolution
+        return ledger.Posted(first, created=False)
+    rest = Money(left, "VND")
+    return ledger.correct(session, first.id, legs=[debit(accounts.suspense(), rest), credit(counter, rest)],
                           source=SOURCE, kind=kind, clock=clock, key="identified",
                           description=f"identified: {line.line_key}")
+
+
+def suspense_left(session: Session, parked: LedgerTransaction) -> int:
+    """How much of a parked bank credit is still in suspense: what it credited there, less what the
+    transactions correcting it (identifications, approved resolutions) have debited back.
+
+    The parked transaction's row is locked first (PostgreSQL), so a run identifying the credit and an
+    officer's approval moving it take turns instead of both moving the same money.
+    """
+    session.execute(select(LedgerTransaction.id).where(LedgerTransaction.id == parked.id).with_for_update())
+    suspense = select(LedgerAccount.id).where(LedgerAccount.code == accounts.suspense().code).scalar_subquery()
+    signed = case((LedgerPosting.side == ledger.CREDIT, LedgerPosting.amount), else_=-LedgerPosting.amount)
+    moved = session.scalar(
+        select(func.coalesce(func.sum(signed), 0)).select_from(LedgerPosting)
+        .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
+        .where(LedgerPosting.account_id == suspense,
+               or_(LedgerTransaction.id == parked.id, LedgerTransaction.corrects_id == parked.id)))
+    return int(moved)
 
 
 def _movement(expense: Account, clearing: Account, amount: int) -> list[Leg]:

@@ -29,14 +29,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from core.errors import ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from core.money import Money
 from payments import accounts, ledger, payout_tags
 from payments.accounts import Account
 from payments.ledger import Leg, credit, debit
 from payments.models.ledger import LedgerAccount, LedgerTransaction
 from payments.reconciliation.matching import PROVIDER_FORMATS
-from payments.reconciliation.postings import SOURCE, bank_key
+from payments.reconciliation.postings import SOURCE, bank_key, suspense_left
 from payments.reconciliation.runs import ReconBreak
 
 MOVEMENTS = ("write_off_fee", "write_off_loss", "refund_payable", "adjust_clearing", "reclassify_suspense")
@@ -99,8 +99,20 @@ def post_movement(session: Session, found: ReconBreak, *, approver: str, clock: 
     """Post the approved movement of ``found`` once; a replay returns the transaction posted before."""
     movement = Movement(found.movement, found.movement_account, found.movement_amount)
     check(session, found, movement)
-    posted = ledger.post(session, source=SOURCE, external_id=f"break:{found.id}:resolution", kind="break_resolution",
-                         legs=legs(movement), clock=clock, corrects_id=_parked_credit(session, found),
+    external_id = f"break:{found.id}:resolution"
+    replay = session.scalar(select(LedgerTransaction).where(LedgerTransaction.source == SOURCE,
+                                                            LedgerTransaction.external_id == external_id))
+    if replay is not None:
+        return replay
+    parked = _parked_credit(session, found)
+    if parked is not None and movement.kind == "reclassify_suspense":
+        left = suspense_left(session, session.get(LedgerTransaction, parked))
+        if movement.amount > left:
+            raise Conflict(f"only {left} đ of this bank credit is still in suspense (a run or another resolution "
+                           "moved the rest); propose the movement again", code="suspense_already_moved",
+                           details={"left": left})
+    posted = ledger.post(session, source=SOURCE, external_id=external_id, kind="break_resolution",
+                         legs=legs(movement), clock=clock, corrects_id=parked,
                          description=f"break #{found.id} ({found.kind}), approved by {approver}: {found.resolution}")
     if found.key.startswith("payout:") and movement.account.startswith(_CLEARING):
         payout_tags.tag(session, movement.account.removeprefix(_CLEARING), found.key.removeprefix("payout:"),

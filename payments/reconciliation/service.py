@@ -111,6 +111,10 @@ def sign_off(session: Session, run_id: int, *, approver: str, clock: Clock = SYS
         raise NotFound(f"run {run_id} does not exist", code="run_not_found")
     if run.status != "completed":
         raise InvalidTransition(f"run {run_id} is {run.status}; only a completed run can be signed off")
+    if run.period_end >= clock.today_in_vietnam():
+        # Signing off closes the days in the ledger for good: today and later days are still being written.
+        raise Conflict(f"run {run_id}'s period ends {run.period_end:%d/%m/%Y}, which is not over yet",
+                       code="period_not_over", details={"period_end": run.period_end.isoformat()})
     run.status, run.signed_off_by, run.signed_off_at = "signed_off", approver, clock.now()
     periods.close_days(session, run.period_start, run.period_end, closed_by=approver, clock=clock, run_id=run.id)
     return run

@@ -230,3 +230,21 @@ def test_an_undated_posting_lands_on_the_first_open_day_on_or_after_today(db, cl
                 expected += timedelta(days=1)
             assert _post(db, at, f"p{n}").transaction.effective_date == expected
         savepoint.rollback()
+
+
+def test_a_run_whose_period_is_not_over_cannot_be_signed_off(db):
+    from datetime import UTC, date, datetime
+
+    from core.clock import FixedClock
+    from core.errors import Conflict
+    from payments.reconciliation.runs import ReconRun
+    from payments.reconciliation.service import sign_off
+
+    clock = FixedClock(datetime(2026, 12, 9, 3, tzinfo=UTC))  # 10:00 on 9 December in Hà Nội
+    run = ReconRun(scope="bank:1", period_start=date(2026, 12, 3), period_end=date(2026, 12, 9), rule_version="t",
+                   status="completed", started_by="t", started_at=clock.now())
+    db.add(run)
+    db.flush()
+    with pytest.raises(Conflict) as refused:
+        sign_off(db, run.id, approver="staff:2", clock=clock)
+    assert refused.value.code == "period_not_over" and run.status == "completed"

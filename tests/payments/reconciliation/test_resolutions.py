@@ -117,3 +117,43 @@ def test_every_movement_balances_and_offers_its_own_provider_first(db, stripe):
             legs = resolutions.legs(Movement(kind, account, 1_234))
             ledger.check_balanced(legs)
             assert account in {leg.account.code for leg in legs}
+
+
+def _parked_then_proposed(db, movement: Movement, *, day: str = "02/12/2026") -> ReconBreak:
+    """A Stripe payout credited before its payout was expected: parked in suspense, a movement proposed."""
+    from datetime import date
+
+    from payments.reconciliation.service import reconcile_bank
+    from tests.payments.reconciliation.bank_flow import ACCOUNT
+
+    code = captured(db, 200_000)
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    bank(db, (day, 192_200, "STRIPE PAYOUT po_1"))
+    reconcile_bank(db, account=ACCOUNT, period_start=date(2026, 12, 2), period_end=date(2026, 12, 4), items=[],
+                   started_by="staff:1", payout_providers=(), clock=CLOCK)
+    found = db.scalar(select(ReconBreak).where(ReconBreak.kind == "missing_internally"))
+    move_break(db, found.id, "resolution_proposed", actor="staff:1", note="Stripe po_1", movement=movement,
+               clock=CLOCK)
+    return found
+
+
+def test_approving_a_move_out_of_suspense_that_a_run_already_made_is_refused_and_moves_nothing(db, stripe):
+    from core.errors import Conflict
+
+    found = _parked_then_proposed(db, Movement("reclassify_suspense", "clearing:stripe", 192_200))
+    run(db)  # now expects Stripe payouts: identifies the parked credit
+    assert ledger.balance(db, SUSPENSE).amount == 0
+    with pytest.raises(Conflict) as refused:
+        move_break(db, found.id, "approved", actor="staff:2", clock=CLOCK)
+    assert refused.value.code == "suspense_already_moved" and ledger.balance(db, SUSPENSE).amount == 0
+
+
+@pytest.mark.parametrize("movement", [Movement("write_off_fee", "clearing:stripe", 50),
+                                      Movement("reclassify_suspense", "clearing:stripe", 100_000)])
+def test_a_run_identifying_a_parked_credit_moves_whatever_an_approved_resolution_left_in_suspense(db, stripe,
+                                                                                                  movement):
+    found = _parked_then_proposed(db, movement)
+    move_break(db, found.id, "approved", actor="staff:2", clock=CLOCK)
+    run(db)
+    assert ledger.balance(db, SUSPENSE).amount == 0
+    assert sum(ledger.trial_balance(db).values()) == 0

@@ -219,7 +219,7 @@ def test_after_a_sign_off_the_daily_check_goes_on_from_the_next_day(db):
     march_collections(db)
     check_recent_remittances(db, clock=FixedClock(_vn(2026, 4, 6, 7, 10)))
     first = db.scalars(select(ReconRun).where(ReconRun.scope == f"treasury:{HN_CA}")).one()
-    sign_off(db, first.id, approver="approver:1", clock=FixedClock(_vn(2026, 4, 6, 9)))
+    sign_off(db, first.id, approver="approver:1", clock=FixedClock(_vn(2026, 4, 7, 9)))  # once the 6th is over
     collect(db, _vn(2026, 4, 20, 9))
     done = check_recent_remittances(db, clock=FixedClock(_vn(2026, 5, 6, 7, 10)))
     assert HN_CA in done.checked
