@@ -8,13 +8,11 @@ when they begin, so concurrent writers (web workers, the job worker) queue inste
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy import JSON, BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
-from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -75,43 +73,10 @@ def make_engine(url: str, **options: object) -> Engine:
         event.listen(engine, "connect", _configure_sqlite)
         event.listen(engine, "begin", _begin_sqlite)
         return engine
-    ping = options.pop("pool_pre_ping", True)
-    engine = create_engine(url, **options)
-    if ping:
-        _ping_connections_idle_for(engine, PING_AFTER_IDLE_SECONDS)
-    return engine
-
-
-#: A pooled connection checked in less than this long ago is handed out again without a ping (HikariCP's
-#: ``aliveBypassWindowMs``, 500 ms by default). ``pool_pre_ping`` would ping on every checkout, and a
-#: request checks out several times (a payment's atomic phases each take a connection).
-PING_AFTER_IDLE_SECONDS = 0.5
-
-
-def _ping_connections_idle_for(engine: Engine, seconds: float) -> None:
-    """``pool_pre_ping``, for connections that sat in the pool at least ``seconds``.
-
-    A connection the server dropped while it was idle (a restart, a failover, a firewall's idle timeout)
-    is found before use and the pool refilled. One lost within the window fails its statement instead,
-    and that disconnect invalidates the pool as well.
-    """
-    dialect = engine.dialect
-
-    @event.listens_for(engine, "checkin")
-    def _checked_in(_dbapi_connection, record) -> None:
-        record.info["idle_since"] = time.monotonic()
-
-    @event.listens_for(engine, "checkout")
-    def _checked_out(dbapi_connection, record, _proxy) -> None:
-        idle_since = record.info.pop("idle_since", None)
-        if idle_since is None or time.monotonic() - idle_since < seconds:  # just opened, or just used
-            return
-        try:
-            dialect.do_ping(dbapi_connection)
-        except dialect.loaded_dbapi.Error as exc:
-            if dialect.is_disconnect(exc, dbapi_connection, None):
-                raise InvalidatePoolError("connection lost while idle in the pool") from exc
-            raise
+    # Every checkout pings first (one short round trip): a connection the server dropped (a restart, a
+    # failover, a firewall's idle timeout) is replaced before use, however recently it was returned.
+    options.setdefault("pool_pre_ping", True)
+    return create_engine(url, **options)
 
 
 def _configure_sqlite(dbapi_connection, _record) -> None:
