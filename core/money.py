@@ -97,8 +97,8 @@ def to_minor_units(value: Decimal | str, currency: str) -> int:
     exponent = ISO4217_EXPONENTS.get(currency)
     if exponent is None:
         raise MoneyError(f"unknown currency {currency!r}")
-    if exponent == 0 and isinstance(value, str) and value.isascii() and value.lstrip("-").isdigit():
-        return int(value)  # the common case in dong reports, a hundred times cheaper than Decimal
+    if exponent == 0 and isinstance(value, str) and value.isascii() and value.removeprefix("-").isdigit():
+        return _in_range(int(value), value)  # the common case in dong reports, a hundred times cheaper than Decimal
     try:
         exact = Decimal(value) if isinstance(value, str) else value
     except ArithmeticError:
@@ -108,7 +108,17 @@ def to_minor_units(value: Decimal | str, currency: str) -> int:
     minor = exact.scaleb(exponent)
     if minor != minor.to_integral_value():
         raise MoneyError(f"{value} {currency} has more than {exponent} decimal places")
-    return int(minor)
+    return _in_range(int(minor), value)
+
+
+#: Amounts are stored as signed 64-bit integers (BIGINT): anything larger is a misread file, not money.
+MAX_MINOR_UNITS = 2**63 - 1
+
+
+def _in_range(minor: int, value: object) -> int:
+    if abs(minor) > MAX_MINOR_UNITS:
+        raise MoneyError(f"{value!r} is beyond any amount the gateway can hold")
+    return minor
 
 
 def vnd(amount: int) -> Money:

@@ -14,6 +14,8 @@ from payments.reconciliation.parsed import ImportRejected, ParsedFile, ProviderL
 from payments.reconciliation.tabular import rows_of
 
 SOURCE = "Stripe report"
+#: Stripe's reporting categories are short words (``charge``, ``refund``…); the column holds 40 characters.
+MAX_CATEGORY = 40
 REQUIRED = ("balance_transaction_id", "created_utc", "currency", "gross", "fee", "net", "reporting_category")
 
 
@@ -54,12 +56,19 @@ def _line(row: int, record: dict[str, str], metadata_keys: tuple[tuple[str, str]
     return ProviderLine(
         row=row, provider_reference=_required(record, "balance_transaction_id", row),
         occurred_at=_utc(record["created_utc"], row), currency=currency, gross=gross, fee=fee, net=net,
-        category=record["reporting_category"].strip(), payout_id=record.get("automatic_payout_id") or None,
+        category=_category(record["reporting_category"], row), payout_id=record.get("automatic_payout_id") or None,
         available_on=_utc(record["available_on_utc"], row).date() if record.get("available_on_utc") else None,
         payment_code=extract_payment_code(*metadata.values(), record.get("description")),
         metadata={**metadata, **{k: record[k] for k in ("source_id", "charge_id", "payment_intent_id")
                                  if record.get(k)}},
     )
+
+
+def _category(text: str, row: int) -> str:
+    category = text.strip()
+    if len(category) > MAX_CATEGORY:
+        raise ImportRejected(f"reporting_category is longer than {MAX_CATEGORY} characters", row=row, source=SOURCE)
+    return category
 
 
 def _required(record: dict[str, str], name: str, row: int) -> str:
@@ -71,7 +80,9 @@ def _required(record: dict[str, str], name: str, row: int) -> str:
 
 def _utc(text: str, row: int) -> datetime:
     try:
-        return datetime.fromisoformat(text.strip()).replace(tzinfo=UTC)
+        moment = datetime.fromisoformat(text.strip())
+        # Stripe writes UTC without an offset; a value that carries one is converted, never relabelled.
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     except ValueError:
         raise ImportRejected(f"timestamp {text!r} is not YYYY-MM-DD HH:MM:SS", row=row, source=SOURCE) from None
 

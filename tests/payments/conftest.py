@@ -58,9 +58,10 @@ def committing(database_url, sqlite_template, tmp_path):
     yield make_session_factory(engine)
     if engine.dialect.name == "postgresql":
         with engine.begin() as connection:
-            # recon_runs cascades to the breaks, results and items a committed run leaves behind.
-            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs, recon_runs"
-                                    " RESTART IDENTITY CASCADE"))
+            # A committed run leaves its breaks (cascaded from recon_runs) and its items and results (no
+            # foreign keys since migration 0013, so named here).
+            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs, recon_runs, recon_items,"
+                                    " recon_results RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 

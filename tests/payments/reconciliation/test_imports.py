@@ -89,3 +89,29 @@ def test_concurrent_imports_of_one_file_store_it_once(session_factory, fresh_eng
         with fresh_engine.begin() as connection:
             for table in ("report_lines", "report_statements", "report_files"):
                 connection.exec_driver_sql(f"DELETE FROM {table}")
+
+
+_ITEMIZED = (Path(__file__).parent / "fixtures" / "stripe-payout-reconciliation-itemized.csv").read_bytes()
+
+
+@pytest.mark.parametrize(("old", "new"), [
+    (b",vnd,200000,7800,192200,", b",vnd,--200000,7800,192200,"),  # a doubled sign
+    (b",vnd,200000,7800,192200,", b",vnd,99999999999999999999,0,99999999999999999999,"),  # beyond BIGINT
+    (b",charge,", b"," + b"c" * 41 + b","),  # a category longer than its column
+])
+def test_an_amount_or_category_no_column_can_hold_is_refused_whole_not_a_server_error(db, old, new):
+    assert old in _ITEMIZED
+    with pytest.raises(ImportRejected):
+        import_report(db, _ITEMIZED.replace(old, new, 1), "stripe", filename="bad.csv", imported_by="test")
+    assert _count(db, ReportFile) == 0 and _count(db, ReportLine) == 0
+
+
+def test_a_stripe_timestamp_with_an_offset_is_converted_to_utc_not_relabelled(db):
+    from datetime import UTC, datetime
+
+    assert b"2026-12-01 08:02:33" in _ITEMIZED
+    content = _ITEMIZED.replace(b"2026-12-01 08:02:33", b"2026-12-01 08:02:33+07:00", 1)
+    result = import_report(db, content, "stripe", filename="tz.csv", imported_by="test")
+    stored = set(db.scalars(select(ReportLine.occurred_at).where(ReportLine.file_id == result.file.id)))
+    assert datetime(2026, 12, 1, 1, 2, 33, tzinfo=UTC) in stored
+    assert datetime(2026, 12, 1, 8, 2, 33, tzinfo=UTC) not in stored
