@@ -62,7 +62,9 @@ def start_run():
     scope, first, last, errors = _read_run_form(request.form)
     if not errors:
         try:
-            started = stage_run(db_session(), scope=scope, period_start=first, period_end=last, requested_by=actor())
+            with db_session().begin_nested():  # a refused run leaves nothing behind (the request edge commits)
+                started = stage_run(db_session(), scope=scope, period_start=first, period_end=last,
+                                    requested_by=actor())
         except DomainError as error:
             errors["to"] = message_for(error)
         else:
@@ -104,7 +106,8 @@ def run(run_id: int):
 def confirm_suggestion(run_id: int, result_id: int):
     """Confirm a suggested pair of a bank run: the next run of the account takes it as matched."""
     try:
-        bank.confirm_suggestion(db_session(), result_id, officer=actor())
+        with db_session().begin_nested():
+            bank.confirm_suggestion(db_session(), result_id, officer=actor())
     except Conflict as error:
         return _run_page(run_id, 409, message_for(error))
     return redirect(url_for("finance.run", run_id=run_id, _anchor="suggestions"), 303)
@@ -115,7 +118,8 @@ def confirm_suggestion(run_id: int, result_id: int):
 def sign_off(run_id: int):
     """Sign a completed run off as a finance approver: its period is frozen."""
     try:
-        service.sign_off(db_session(), run_id, approver=actor())
+        with db_session().begin_nested():  # a refused sign-off closes no day
+            service.sign_off(db_session(), run_id, approver=actor())
     except InvalidTransition:
         return _run_page(run_id, 409, str(_l("Only a completed run that no later run replaced can be signed off.")))
     except Conflict as error:  # the ledger stayed busy with postings longer than the sign-off waits
