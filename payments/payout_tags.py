@@ -9,9 +9,10 @@ anything else is a ``payout_mismatch``.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -32,24 +33,40 @@ def tag(session: Session, provider: str, payout_ref: str, transaction_ids: Itera
         index_elements=["transaction_id"]))
 
 
-def capture_transactions(session: Session, provider: str, lines: Iterable[tuple[str, int]]) -> list[int]:
+def capture_transactions(session: Session, provider: str, lines: Iterable[tuple[str, int]],
+                         payout_ref: str | None = None) -> list[int]:
     """Our transactions behind report lines ``(payment code, signed gross)`` on ``clearing:{provider}``.
 
     A positive line is money the provider collected (our capture debited clearing); a negative one is money
-    it paid back (our refund credited clearing).
+    it paid back (our refund credited clearing). Each line claims one transaction of its payment and side,
+    of its amount where there is one, so a capture and a refund of one payment in one payout are both found,
+    and partial refunds in different payouts each find their own; a transaction another payout already
+    tagged is not claimed again.
     """
-    wanted = {code: amount for code, amount in lines if code}
+    wanted = Counter((code, "debit" if amount >= 0 else "credit", abs(amount)) for code, amount in lines if code)
     if not wanted:
         return []
-    side = {code: "debit" if amount >= 0 else "credit" for code, amount in wanted.items()}
+    elsewhere = exists().where(LedgerPayoutTag.transaction_id == LedgerTransaction.id,
+                               LedgerPayoutTag.payout_ref != (payout_ref or ""))
     rows = session.execute(
-        select(Payment.public_id, LedgerTransaction.id, LedgerPosting.side)
+        select(Payment.public_id, LedgerTransaction.id, LedgerPosting.side, LedgerPosting.amount)
         .join(LedgerTransaction, LedgerTransaction.payment_id == Payment.id)
         .join(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id)
         .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
-        .where(Payment.public_id.in_(list(wanted)),
-               LedgerAccount.code == accounts.provider_clearing(provider).code))
-    return sorted({txn for code, txn, posted_side in rows if side[code] == posted_side})
+        .where(Payment.public_id.in_(sorted({code for code, _, _ in wanted})),
+               LedgerAccount.code == accounts.provider_clearing(provider).code, ~elsewhere)
+        .order_by(LedgerTransaction.id)).all()
+    claimed: list[int] = []
+    # Exact amounts first; a line left over then takes any transaction of its payment and side, so a capture
+    # recorded at another amount than the provider's is still tagged and its difference shows in the balance.
+    for exact in (True, False):
+        for code, transaction_id, side, amount in rows:
+            key = next((k for k in wanted if wanted[k] > 0 and k[:2] == (code, side)
+                        and (not exact or k[2] == amount)), None)
+            if key is not None and transaction_id not in claimed:
+                wanted[key] -= 1
+                claimed.append(transaction_id)
+    return sorted(claimed)
 
 
 _SIGNED = case((LedgerPosting.side == "debit", LedgerPosting.amount), else_=-LedgerPosting.amount)

@@ -142,7 +142,8 @@ def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit
     booked = _book_bank_credit(session, account, line, clearing, "payout", clock)
     created += booked.created
     tagged.append(booked.transaction.id)
-    tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines])
+    tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines],
+                                               payout_ref=payout)
     payout_tags.tag(session, provider, payout, tagged, clock)
     difference = payout_tags.clearing_balance(session, provider, payout)
     _record_payout_difference(session, run, payout, line, sum(gross for _, gross, _ in lines), difference, clock)

@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from payments import ledger, payout_tags
+from payments import accounts, ledger, payout_tags
 from payments.models.ledger import LedgerTransaction
 from payments.reconciliation.bank import confirm_suggestion
 from payments.reconciliation.matching import ExpectedItem
@@ -168,3 +168,49 @@ def test_tagged_clearing_entries_add_up_to_zero_exactly_when_every_capture_match
         assert (mismatch is not None) == (captured_short != 0)
         assert sum(ledger.trial_balance(db).values()) == 0
         savepoint.rollback()
+
+
+def _refund_paid_out(db, code: str, key: str, amount: int) -> None:
+    """What refunds post when the provider pays a refund of ``amount`` out of clearing."""
+    from core.money import Money
+    from payments.ledger import credit, debit
+    from payments.models.billing import Payment
+
+    payment = db.scalar(select(Payment).where(Payment.public_id == code))
+    ledger.post(db, source="refunds", external_id=f"refund:{key}:paid", kind="refund_paid", clock=CLOCK,
+                legs=[debit(accounts.refunds_payable(), Money(amount, "VND")),
+                      credit(accounts.provider_clearing("stripe"), Money(amount, "VND"))],
+                bill_id=payment.bill_id, payment_id=payment.id)
+
+
+def _report_lines(db, payout: str, *lines: tuple[str, int, int, str]) -> None:
+    """A Stripe report of ``(payment code, gross, fee, category)`` lines, all in ``payout``."""
+    from payments.reconciliation.imports import import_report
+    from tests.payments.reconciliation.bank_flow import STRIPE_HEADER
+
+    rows = [STRIPE_HEADER, *(f"txn_{payout}_{n},2026-12-01 0{n}:00:00,2026-12-03 00:00:00,vnd,{gross},{fee},"
+                             f"{gross - fee},{category},src_{n},x,{payout},ch_{n},pi_{n},{code}"
+                             for n, (code, gross, fee, category) in enumerate(lines, start=1))]
+    import_report(db, ("\n".join(rows) + "\n").encode(), "stripe", filename=f"{payout}.csv", imported_by="t",
+                  clock=CLOCK)
+
+
+def test_a_capture_and_a_refund_of_one_payment_in_one_payout_are_both_tagged_and_add_up(db, stripe):
+    code = captured(db, 200_000)
+    _refund_paid_out(db, code, "x", 50_000)
+    _report_lines(db, "po_9", (code, 200_000, 7_800, "charge"), (code, -50_000, 0, "refund"))
+    bank(db, ("03/12/2026", 142_200, "STRIPE PAYOUT po_9"))
+    run(db)
+    assert payout_tags.clearing_balance(db, "stripe", "po_9") == 0
+    assert db.scalar(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch")) is None
+
+
+def test_partial_refunds_paid_out_in_different_payouts_each_tag_their_own(db, stripe):
+    first, other = captured(db, 200_000), captured(db, 100_000)
+    _refund_paid_out(db, first, "A", 50_000)  # netted in po_1
+    _refund_paid_out(db, first, "B", 30_000)  # netted later, in po_2
+    _report_lines(db, "po_1", (other, 100_000, 3_900, "charge"), (first, -50_000, 0, "refund"))
+    bank(db, ("03/12/2026", 46_100, "STRIPE PAYOUT po_1"))
+    run(db)
+    assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
+    assert db.scalar(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch")) is None
