@@ -8,6 +8,9 @@ For each bank credit of the run (research/reconciliation.md §8):
                                                Dr bank               Cr ``clearing:X``   (P's net)
   and P's captures, fees and payout are tagged P (``payments.payout_tags``); if their ``clearing:X``
   entries do not add up to 0, a ``payout_mismatch`` break opens;
+  A payout credit of another amount than expected (``bank_mismatch``, say a bank charge taken off) is
+  booked at what arrived: the difference stays in P's clearing entries, so a ``payout_mismatch`` says how
+  much, and an approved resolution (a fee write-off) brings it back to 0;
 * a credit nobody claims (``missing_internally``): Dr bank  Cr ``suspense:unidentified``.
   When a later run identifies it (a payout, or a citizen's VietQR transfer), the money moves out of
   suspense by a new transaction that names the suspense one (``corrects_id``), never by editing it.
@@ -75,9 +78,9 @@ def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -
         if line.outcome == "missing_internally":
             if first is None:
                 created += _book_unidentified(session, account, line, clock)
-        elif line.item_kind == "payout":
+        elif line.item_kind == "payout":  # matched, or arrived at another amount (say, less a bank charge)
             created += _book_payout(session, run, account, line, clock)
-        elif first is not None and first.kind == "unidentified_credit":
+        elif line.outcome == "matched" and first is not None and first.kind == "unidentified_credit":
             created += _identify_transfer(session, account, line, clock)
     return created
 
@@ -96,7 +99,8 @@ def _credits(session: Session, run_id: int) -> list[BankCredit]:
         select(ReconResult.outcome, ReconResult.provider_reference, ReportLine.booked_on, ReportLine.amount,
                item.kind, ReconResult.reference)
         .join(ReportLine, ReportLine.id == ReconResult.line_id).outerjoin(item, item.id == ReconResult.item_id)
-        .where(ReconResult.run_id == run_id, ReconResult.outcome.in_(("matched", "missing_internally")),
+        .where(ReconResult.run_id == run_id,
+               ReconResult.outcome.in_(("matched", "missing_internally", "bank_mismatch")),
                ReportLine.amount > 0)
         .order_by(ReconResult.id))
     return [BankCredit(*row) for row in rows]

@@ -214,3 +214,20 @@ def test_partial_refunds_paid_out_in_different_payouts_each_tag_their_own(db, st
     run(db)
     assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
     assert db.scalar(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch")) is None
+
+
+def test_a_payout_that_arrives_less_a_bank_charge_is_booked_at_what_arrived_and_the_charge_written_off(db, stripe):
+    from payments.reconciliation.breaks import move_break
+    from payments.reconciliation.resolutions import Movement
+
+    code = captured(db, 200_000)
+    stripe_report(db, "po_1", [(code, 200_000, 7_800)])
+    bank(db, ("03/12/2026", 192_150, "STRIPE PAYOUT po_1"))  # 50 đ short: the bank took a charge
+    run(db)
+    assert ledger.balance(db, BANK).amount == 192_150 and ledger.balance(db, SUSPENSE).amount == 0
+    assert payout_tags.clearing_balance(db, "stripe", "po_1") == 50
+    short = db.scalar(select(ReconBreak).where(ReconBreak.kind == "payout_mismatch"))
+    move_break(db, short.id, "resolution_proposed", actor="staff:1", note="bank charge",
+               movement=Movement("write_off_fee", CLEARING, 50), clock=CLOCK)
+    move_break(db, short.id, "approved", actor="staff:2", clock=CLOCK)
+    assert payout_tags.clearing_balance(db, "stripe", "po_1") == 0
