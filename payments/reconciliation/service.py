@@ -83,6 +83,7 @@ def open_run(session: Session, scope: str, start: date, end: date, started_by: s
 
 
 def _finish(session: Session, run: ReconRun, clock: Clock, report: Progress) -> ReconRun:
+    ensure_still_open(session, run)
     run.break_count = record_breaks(session, run, clock)
     report(90)
     run.matched_count = session.scalar(select(func.count()).select_from(ReconResult).where(
@@ -118,6 +119,11 @@ def sign_off(session: Session, run_id: int, *, approver: str, clock: Clock = SYS
     run.status, run.signed_off_by, run.signed_off_at = "signed_off", approver, clock.now()
     periods.close_days(session, run.period_start, run.period_end, closed_by=approver, clock=clock, run_id=run.id)
     return run
+
+
+def ensure_still_open(session: Session, run: ReconRun) -> None:
+    """Refuse to finish ``run`` if an approver signed its period off while it was working (it rolls back)."""
+    _refuse_signed_off(session, run.scope, run.period_start, run.period_end)
 
 
 def _refuse_signed_off(session: Session, scope: str, start: date, end: date) -> None:

@@ -43,7 +43,7 @@ from payments.reconciliation.breaks import Difference, record_differences, super
 from payments.reconciliation.matching import result_digest
 from payments.reconciliation.models import ReportLine, ReportStatement
 from payments.reconciliation.runs import ReconResult, ReconRun
-from payments.reconciliation.service import open_run
+from payments.reconciliation.service import ensure_still_open, open_run
 from payments.remittance import Obligation, obligations
 from payments.remittance_rules import AgencyAccount, RemittanceRules, agency_ledger_account, first_of_month, fold
 from payments.sql import insert_if_absent
@@ -103,6 +103,7 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
         results.append(_result(run, line, "matched", f"{code}|{month:%Y-%m}"))
     results += [_take_back(session, run, agency, line, clock) for line in lines if line.returned]
     bulk_insert(session, ReconResult, results)
+    ensure_still_open(session, run)
     differences = [_unremitted(o) for o in obligations(session, rules, first=period_start, last=period_end,
                                                        as_of=as_of, agency=agency) if o.overdue > 0]
     run.break_count = record_differences(session, run, differences, closes=("unremitted",),
