@@ -248,3 +248,21 @@ def test_a_run_whose_period_is_not_over_cannot_be_signed_off(db):
     with pytest.raises(Conflict) as refused:
         sign_off(db, run.id, approver="staff:2", clock=clock)
     assert refused.value.code == "period_not_over" and run.status == "completed"
+
+
+def test_a_run_whose_period_was_signed_off_while_it_worked_is_refused_at_its_end(db):
+    from datetime import UTC, date, datetime
+
+    from core.clock import FixedClock
+    from core.errors import Conflict
+    from payments.reconciliation.runs import ReconRun
+    from payments.reconciliation.service import ensure_still_open, open_run
+
+    clock = FixedClock(datetime(2026, 12, 9, 3, tzinfo=UTC))
+    working = open_run(db, "bank:1", date(2026, 12, 3), date(2026, 12, 4), "staff:1", clock)
+    db.add(ReconRun(scope="bank:1", period_start=date(2026, 12, 4), period_end=date(2026, 12, 4), rule_version="t",
+                    status="signed_off", started_by="t", started_at=clock.now()))  # signed off meanwhile
+    db.flush()
+    with pytest.raises(Conflict) as refused:
+        ensure_still_open(db, working)
+    assert refused.value.code == "period_signed_off"
