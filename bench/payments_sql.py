@@ -3,13 +3,15 @@
 The same nine rows the payments services insert for a paid bill (an idempotency key, the bill, the
 payment, three payment events, the collection's ledger transaction with its two postings, the receipt),
 without the services' reads, updates, row locks and receipt counter. Ids chain through ``currval`` so the
-text runs unchanged in pgbench; the accounts must exist (the bench creates them with a warm-up payment).
+text runs unchanged in pgbench; the accounts must exist (the bench creates them with a warm-up payment). A
+look-up by ``currval`` is wrapped in a sub-select: ``currval`` is volatile, so ``id = currval(…)`` would
+scan the whole table for every row and slow the baseline down as the bench fills it.
 """
 
 from __future__ import annotations
 
 UNIQUE = "md5(random()::text || clock_timestamp()::text)"
-BILL = "(SELECT public_id FROM bills WHERE id = currval('bills_id_seq'))"
+BILL = "(SELECT public_id FROM bills WHERE id = (SELECT currval('bills_id_seq')))"
 
 STATEMENTS = (
     "INSERT INTO idempotency_keys (scope, key, operation, request_hash, recovery_point, created_at, response_status,"
@@ -26,7 +28,7 @@ STATEMENTS = (
     " expires_at, updated_at, finished_at) SELECT public_id, id, 'sandbox', 'succeeded', 200000, 'VND', 0,"
     " 'sbx_' || public_id, 'sbxpay_' || public_id, 'http://127.0.0.1/sandbox/pay/sbx_' || public_id,"
     " 'https://bench.example.vn/done', 'https://vneid.bench', 'bench-citizen', 'level2', now(), now(),"
-    " now() + interval '30 minutes', now(), now() FROM bills WHERE id = currval('bills_id_seq')",
+    " now() + interval '30 minutes', now(), now() FROM bills WHERE id = (SELECT currval('bills_id_seq'))",
     *(f"INSERT INTO payment_events (payment_id, from_status, to_status, event, cause, occurred_at) VALUES"
       f" (currval('payments_id_seq'), {before}, '{after}', '{after}', '{cause}', now())"
       for before, after, cause in (("NULL", "created", "payer"), ("'created'", "submitted", "provider_session"),
@@ -42,7 +44,7 @@ STATEMENTS = (
     " service_code, fee_kind, base_amount, amount_paid, currency, subsidy_lines, explanation, method, collected_at,"
     f" issued_at) SELECT {UNIQUE}, id, currval('payments_id_seq'), 'BASELINE', 2026, id, 'issued', agency_code,"
     " payer_id_hash, service_code, fee_kind, base_amount, amount_due, currency, subsidy_lines, explanation,"
-    " 'sandbox', now(), now() FROM bills WHERE id = currval('bills_id_seq')",
+    " 'sandbox', now(), now() FROM bills WHERE id = (SELECT currval('bills_id_seq'))",
 )
 
 
