@@ -146,8 +146,12 @@ def _replay_or_refuse(session: Session, day: date, source: str, external_id: str
 
 
 def reverse(session: Session, transaction_id: int, *, source: str, kind: str, clock: Clock,
-            description: str = "") -> Posted:
-    """Post the reversal of transaction ``transaction_id`` (at most once; a replay returns it)."""
+            description: str = "", external_id: str | None = None) -> Posted:
+    """Post the reversal of transaction ``transaction_id`` (at most once; a replay returns it).
+
+    ``external_id`` names what caused it when that has an id of its own (say, a bank line), so a replay of
+    that cause finds it; by default it is ``reversal:{transaction_id}``.
+    """
     original = session.get(LedgerTransaction, transaction_id)
     if original is None:
         raise LedgerError(f"ledger transaction {transaction_id} does not exist")
@@ -155,7 +159,7 @@ def reverse(session: Session, transaction_id: int, *, source: str, kind: str, cl
         raise LedgerError(f"ledger transaction {transaction_id} is itself a reversal; post a new transaction")
     legs = [Leg(Account(p.account.code, p.account.kind), CREDIT if p.side == DEBIT else DEBIT,
                 Money(p.amount, p.currency)) for p in original.postings]
-    return post(session, source=source, external_id=f"reversal:{transaction_id}", kind=kind, legs=legs,
+    return post(session, source=source, external_id=external_id or f"reversal:{transaction_id}", kind=kind, legs=legs,
                 clock=clock, description=description, bill_id=original.bill_id, payment_id=original.payment_id,
                 reverses_id=transaction_id)
 
@@ -207,19 +211,20 @@ def find(session: Session, source: str, external_id: str) -> LedgerTransaction:
     return session.scalars(query).one()
 
 
-_SIGNED = case((LedgerPosting.side == DEBIT, LedgerPosting.amount), else_=-LedgerPosting.amount)
+#: A posting's amount signed debit-positive (a balance is its sum); negate it for credit-positive sums.
+DEBIT_POSITIVE = case((LedgerPosting.side == DEBIT, LedgerPosting.amount), else_=-LedgerPosting.amount)
 
 
 def balance(session: Session, account_code: str, currency: str = "VND") -> Money:
     """Return the debit-positive balance of one account (0 if it was never posted to)."""
-    query = (select(func.coalesce(func.sum(_SIGNED), 0)).join(LedgerAccount)
+    query = (select(func.coalesce(func.sum(DEBIT_POSITIVE), 0)).join(LedgerAccount)
              .where(LedgerAccount.code == account_code, LedgerPosting.currency == currency))
     return Money(int(session.scalar(query)), currency)
 
 
 def trial_balance(session: Session, currency: str = "VND") -> dict[str, int]:
     """Return every account's debit-positive balance; the values always sum to zero."""
-    query = (select(LedgerAccount.code, func.sum(_SIGNED)).join(LedgerPosting)
+    query = (select(LedgerAccount.code, func.sum(DEBIT_POSITIVE)).join(LedgerPosting)
              .where(LedgerPosting.currency == currency).group_by(LedgerAccount.code))
     return {code: int(total) for code, total in session.execute(query)}
 

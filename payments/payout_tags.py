@@ -12,12 +12,12 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from payments import accounts
+from payments import accounts, ledger
 from payments.models.billing import Payment
 from payments.models.ledger import LedgerAccount, LedgerPayoutTag, LedgerPosting, LedgerTransaction
 
@@ -69,12 +69,9 @@ def capture_transactions(session: Session, provider: str, lines: Iterable[tuple[
     return sorted(claimed)
 
 
-_SIGNED = case((LedgerPosting.side == "debit", LedgerPosting.amount), else_=-LedgerPosting.amount)
-
-
 def clearing_balance(session: Session, provider: str, payout_ref: str) -> int:
     """The debit-positive sum of ``clearing:{provider}`` entries tagged with the payout (0 when it balances)."""
-    query = (select(func.coalesce(func.sum(_SIGNED), 0))
+    query = (select(func.coalesce(func.sum(ledger.DEBIT_POSITIVE), 0))
              .join(LedgerAccount, LedgerAccount.id == LedgerPosting.account_id)
              .join(LedgerPayoutTag, LedgerPayoutTag.transaction_id == LedgerPosting.transaction_id)
              .where(LedgerPayoutTag.provider == provider, LedgerPayoutTag.payout_ref == payout_ref,

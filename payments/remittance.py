@@ -28,13 +28,14 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
+from payments import ledger
 from payments.models.billing import Bill
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
 from payments.models.treasury import TreasuryRemittance
 from payments.remittance_rules import DeadlineRule, RemittanceRules, first_of_month, months_between
 
 BUDGET_PAYABLE, FEE_RETAINED = "budget_payable:", "fee_retained:"
-_CREDIT_POSITIVE = case((LedgerPosting.side == "credit", LedgerPosting.amount), else_=-LedgerPosting.amount)
+_CREDIT_POSITIVE = -ledger.DEBIT_POSITIVE
 
 
 @dataclass

@@ -33,7 +33,7 @@ import hashlib
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from core.clock import Clock
@@ -196,9 +196,8 @@ def suspense_left(session: Session, parked: LedgerTransaction) -> int:
     """
     session.execute(select(LedgerTransaction.id).where(LedgerTransaction.id == parked.id).with_for_update())
     suspense = select(LedgerAccount.id).where(LedgerAccount.code == accounts.suspense().code).scalar_subquery()
-    signed = case((LedgerPosting.side == ledger.CREDIT, LedgerPosting.amount), else_=-LedgerPosting.amount)
     moved = session.scalar(
-        select(func.coalesce(func.sum(signed), 0)).select_from(LedgerPosting)
+        select(func.coalesce(func.sum(-ledger.DEBIT_POSITIVE), 0)).select_from(LedgerPosting)
         .join(LedgerTransaction, LedgerTransaction.id == LedgerPosting.transaction_id)
         .where(LedgerPosting.account_id == suspense,
                or_(LedgerTransaction.id == parked.id, LedgerTransaction.corrects_id == parked.id)))

@@ -36,7 +36,6 @@ from core.db import bulk_insert
 from core.errors import Conflict, ValidationFailed
 from core.money import Money
 from payments import accounts, ledger
-from payments.accounts import Account
 from payments.models.ledger import LedgerTransaction
 from payments.models.treasury import TreasuryRemittance
 from payments.reconciliation.breaks import Difference, record_differences, supersede_earlier_runs
@@ -221,13 +220,9 @@ def _take_back(session: Session, run: ReconRun, agency: str, line: TreasuryLine,
         returned = _returned_remittance(session, agency, line)
         if returned is None:
             return _result(run, line, "not_ours", "treasury:return_unmatched")
-        original = session.get(LedgerTransaction, returned.ledger_transaction_id)
-        legs = [ledger.credit(Account(p.account.code, p.account.kind), Money(p.amount, p.currency))
-                if p.side == ledger.DEBIT else ledger.debit(Account(p.account.code, p.account.kind),
-                                                             Money(p.amount, p.currency)) for p in original.postings]
-        posted = ledger.post(session, source=SOURCE, external_id=external_id, kind="treasury_remittance_returned",
-                             legs=legs, clock=clock, reverses_id=original.id,
-                             description=f"KBNN trả lại {agency} ({line.booked_on:%d/%m/%Y})").transaction
+        posted = ledger.reverse(session, returned.ledger_transaction_id, source=SOURCE,
+                                kind="treasury_remittance_returned", clock=clock, external_id=external_id,
+                                description=f"KBNN trả lại {agency} ({line.booked_on:%d/%m/%Y})").transaction
     remittance = session.scalar(select(TreasuryRemittance).where(
         TreasuryRemittance.ledger_transaction_id == posted.reverses_id))
     return _result(run, line, "matched", f"returned|{remittance.budget_code}|{remittance.period_month:%Y-%m}")

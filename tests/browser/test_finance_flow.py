@@ -17,8 +17,9 @@ from openpyxl import load_workbook
 from playwright.sync_api import expect
 
 from identity.devidp.seed import seed_demo_staff
-from tests.admin.finance.support import at_vietnam, booked_refund, days_ago, payment, statement
+from tests.admin.finance.support import at_vietnam, booked_refund, days_ago, payment
 from tests.browser.conftest import screenshot, served_gateway
+from tests.payments.reconciliation.test_bank import statement
 
 pytestmark = pytest.mark.browser
 DESKTOP = {"width": 1280, "height": 900}

@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from core.outbox import OutboxJob, run_job
 from payments.reconciliation.jobs import RUN_JOB
-from tests.admin.finance.support import ACCOUNT, at_vietnam, csrf, days_ago, payment, statement
+from tests.admin.finance.support import ACCOUNT, at_vietnam, csrf, days_ago, payment
+from tests.payments.reconciliation.test_bank import statement
 
 #: The day the bank runs look at: old enough that a payment without a line is a break, not pending.
 DAY_BACK = 5

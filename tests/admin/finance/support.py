@@ -72,18 +72,6 @@ def booked_refund(db, made: Payment, amount: int, at: datetime) -> None:
                 clock=FixedClock(at), bill_id=made.bill_id, payment_id=made.id)
 
 
-def statement(*movements: tuple[date, int, str], opening: int = 1_000_000) -> bytes:
-    """A Vietnamese debit/credit statement of ``(day, signed amount, text)`` with running balances."""
-    lines = [f"Số tài khoản:,{ACCOUNT}", "Loại tiền:,VND", f"Số dư đầu kỳ:,{opening}",
-             "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải"]
-    balance = opening
-    for number, (day, amount, text) in enumerate(movements, start=1):
-        balance += amount
-        debit, credit = (str(-amount), "") if amount < 0 else ("", str(amount))
-        lines.append(f"{day:%d/%m/%Y},FT{number:05d},{debit},{credit},{balance},{text}")
-    return ("\n".join(lines) + "\n").encode()
-
-
 def csrf(client, path: str = "/admin/finance/imports") -> str:
     """A CSRF token from a finance page's form."""
     return _HIDDEN.search(client.get(path).get_data(as_text=True)).group(1)

@@ -8,7 +8,8 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from payments.reconciliation.models import ReportFile, ReportLine
-from tests.admin.finance.support import csrf, days_ago, statement, text_of
+from tests.admin.finance.support import csrf, days_ago, text_of
+from tests.payments.reconciliation.test_bank import statement
 
 FIXTURES = Path(__file__).parents[2] / "payments" / "reconciliation" / "fixtures"
 

@@ -21,15 +21,17 @@ ACCOUNT = "0011004123456"
 CLOCK = FixedClock(datetime(2026, 12, 9, 3, 0, tzinfo=UTC))
 
 
-def statement(*movements: tuple[str, int, str], opening: int = 1_000_000) -> bytes:
-    """A Vietnamese debit/credit statement of ``(dd/mm/yyyy, signed amount, text)`` with running balances."""
+def statement(*movements: tuple[str | date, int, str], opening: int = 1_000_000) -> bytes:
+    """A Vietnamese debit/credit statement of ``(day, signed amount, text)`` with running balances; a day is
+    a date or already written ``dd/mm/yyyy``."""
     lines = [f"Số tài khoản:,{ACCOUNT}", "Loại tiền:,VND", f"Số dư đầu kỳ:,{opening}",
              "Ngày GD,Số tham chiếu,Ghi nợ,Ghi có,Số dư,Diễn giải"]
     balance = opening
     for number, (day, amount, text) in enumerate(movements, start=1):
         balance += amount
         debit, credit = (str(-amount), "") if amount < 0 else ("", str(amount))
-        lines.append(f"{day},FT{number:05d},{debit},{credit},{balance},{text}")
+        written = day if isinstance(day, str) else f"{day:%d/%m/%Y}"
+        lines.append(f"{written},FT{number:05d},{debit},{credit},{balance},{text}")
     return ("\n".join(lines) + "\n").encode()
 
 
