@@ -4,7 +4,8 @@ The gateway's HTTP API cannot pay a bill by itself (an agency creates bills; the
 provider's page after e-ID login), so this app runs the same service functions a paying citizen's requests
 run, in one HTTP request: ``create_bill``, ``checkout.start_payment`` (Idempotency-Key, atomic phases,
 sandbox session), the sandbox's success card, and ``check_on_return`` (status query, confirmation under
-row locks, settlement, ledger posting, receipt). ``/bare`` and ``/sql`` are the baselines.
+row locks, settlement, ledger posting, receipt). ``/bare``, ``/sql`` and ``/floor`` (the same path's own
+statements through SQLAlchemy Core, ``bench.payments_floor``) are the baselines.
 Configured by ``BENCH_PAYMENTS_DB`` (a PostgreSQL URL).
 """
 
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from flask import Flask, jsonify, request
 from sqlalchemy import text
 
+from bench import payments_floor
 from bench.payments_sql import STATEMENTS
 from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
@@ -85,6 +87,13 @@ def sql():
         for statement in COMPILED:
             connection.execute(statement)
     return jsonify({"status": "ok"}), 201
+
+
+@app.post("/floor")
+def floor():
+    """Baseline: the create + pay path's own statements, in its transactions, through SQLAlchemy Core."""
+    body = payments_floor.create_and_pay(engine, request.get_json()["reference"], request.headers["Idempotency-Key"])
+    return jsonify(body), 201
 
 
 @app.get("/healthz")

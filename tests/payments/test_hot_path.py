@@ -7,10 +7,13 @@ with every guarantee in place: idempotency key phases, row locks, ledger, receip
 
 from __future__ import annotations
 
+import re
+from collections import Counter
 from contextlib import contextmanager
 
 from sqlalchemy import event
 
+from bench import payments_floor
 from payments.bills import create_bill
 from payments.checkout import start_payment
 from payments.models.billing import Bill, Payment, PaymentEvent
@@ -43,9 +46,9 @@ def _statements(engine):
         event.remove(engine, "before_cursor_execute", record)
 
 
-def _create_and_pay(factory, clock, sandbox, key: str) -> Payment:
+def _create_and_pay(factory, clock, sandbox, key: str, **bill) -> Payment:
     with factory() as session, session.begin():
-        bill_id = create_bill(session, new_bill(), clock=clock).public_id
+        bill_id = create_bill(session, new_bill(**bill), clock=clock).public_id
     started = start_payment(factory, scope="citizen:1", idempotency_key=key, bill_public_id=bill_id,
                             provider_name="sandbox", payer=PayerSession(sub="1"), return_url="https://pay.test/r",
                             clock=clock)
@@ -65,3 +68,26 @@ def test_creating_and_paying_a_bill_stays_within_its_statement_budget(committing
         assert count(session, PaymentEvent, PaymentEvent.payment_id == payment.id) == 3
         assert count(session, Receipt, Receipt.payment_id == payment.id) == 1
         assert count(session, LedgerPosting) == 4
+
+
+def _shapes(statements: list[str]) -> Counter:
+    """Each statement as (verb, first table): what it costs the database, whatever its text looks like."""
+    shapes = Counter()
+    for statement in statements:
+        found = re.match(r"\s*(INSERT INTO|UPDATE|SELECT\s.*?\sFROM)\s+(\w+)", statement, re.DOTALL)
+        shapes[(found.group(1).split()[0], found.group(2))] += 1
+    return shapes
+
+
+def test_the_benchmark_floor_issues_the_statements_the_services_issue(committing, clock, sandbox, postgres_only):
+    # bench/payments_floor.py claims to be the path's own SQL without the services' Python: it must issue
+    # the same statements on the same tables (plus the bench's status read), or its ratio means nothing.
+    # The warm-up creates the ledger accounts both paths post to (the floor's are the agency BENCH's).
+    _create_and_pay(committing, clock, sandbox, "warm-up", agency_code="BENCH")
+    with _statements(committing.kw["bind"]) as services:
+        _create_and_pay(committing, clock, sandbox, "services", agency_code="BENCH")
+    with _statements(committing.kw["bind"]) as floor:
+        assert payments_floor.create_and_pay(committing.kw["bind"], "floor-1", "floor-key")["status"] == "succeeded"
+    hook = Counter({("SELECT", "agency_bills"): 2})  # the agency callback hook's look-ups (not in the bench app)
+    status_read = Counter({("SELECT", "payments"): 1})
+    assert _shapes(floor) - status_read == _shapes(services) - hook
