@@ -11,6 +11,11 @@ For each bank credit of the run (research/reconciliation.md §8):
   A payout credit of another amount than expected (``bank_mismatch``, say a bank charge taken off) is
   booked at what arrived: the difference stays in P's clearing entries, so a ``payout_mismatch`` says how
   much, and an approved resolution (a fee write-off) brings it back to 0;
+* a citizen's transfer that names one of our payments (VietQR):  Dr bank  Cr ``clearing:X`` (X the payment's
+  provider), which the payment's capture debited, so a transfer that arrived as owed leaves clearing at 0.
+  Whatever its break (another amount, a second transfer, a payment we recorded as failed, a late one), the
+  money is in the account and is booked at what arrived: what clearing is left with is what the break's
+  resolution moves (a refund payable, a write-off);
 * a credit nobody claims (``missing_internally``): Dr bank  Cr ``suspense:unidentified``.
   When a later run identifies it (a payout, or a citizen's VietQR transfer), the money moves out of
   suspense by a new transaction that names the suspense one (``corrects_id``), never by editing it.
@@ -19,8 +24,8 @@ For each bank credit of the run (research/reconciliation.md §8):
 the statement's account to an agency, so Treasury transfers out of it meet the payouts in; otherwise
 ``bank:{account number}`` (``remittance_rules.statement_ledger_account``).
 
-A VietQR transfer matched at once is not booked bank-side yet (Dr bank Cr ``clearing:vietqr``): one
-posting per transfer would cost round trips per line at volume; it wants a set-based posting.
+Each transfer is one ledger transaction, posted line by line like the rest (about five statements each;
+what was booked before and each payment's provider are looked up a thousand lines at a time).
 
 Every posting has an external id made of the provider's or the bank's ids (``payout:X:P:fees``,
 ``bank:{account}:{line key}``), so re-running a run, or a later run of an overlapping period, posts
@@ -49,6 +54,10 @@ from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, Recon
 from payments.remittance_rules import statement_ledger_account
 
 SOURCE = "reconciliation"
+#: Outcomes of a bank credit that put money in the account: payouts (matched or at another amount), our
+#: payment codes whatever their break, and credits nobody claims. Suggested pairs wait for an officer.
+_CREDIT_OUTCOMES = ("matched", "bank_mismatch", "amount_mismatch", "duplicate_at_provider", "status_mismatch",
+                    "date_out_of_window", "missing_internally")
 _PROVIDER_OF_FORMAT = {fmt: provider for provider, formats in PROVIDER_FORMATS.items() for fmt in formats}
 
 
@@ -72,6 +81,7 @@ def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -
     """
     credits = _credits(session, run.id)
     booked = _booked(session, [bank_key(account, line.line_key) for line in credits])
+    providers = _providers(session, [line.reference for line in credits if line.item_kind == "payment"])
     created = 0
     for line in credits:
         first = booked.get(bank_key(account, line.line_key))
@@ -80,8 +90,9 @@ def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -
                 created += _book_unidentified(session, account, line, clock)
         elif line.item_kind == "payout":  # matched, or arrived at another amount (say, less a bank charge)
             created += _book_payout(session, run, account, line, clock)
-        elif line.outcome == "matched" and first is not None and first.kind == "unidentified_credit":
-            created += _identify_transfer(session, account, line, clock)
+        elif first is None or (line.outcome == "matched" and first.kind == "unidentified_credit"):
+            # a citizen's transfer naming our payment: booked at once, or moved out of suspense once paired
+            created += _book_transfer(session, account, line, providers.get(line.reference), clock)
     return created
 
 
@@ -100,7 +111,7 @@ def _credits(session: Session, run_id: int) -> list[BankCredit]:
                item.kind, ReconResult.reference)
         .join(ReportLine, ReportLine.id == ReconResult.line_id).outerjoin(item, item.id == ReconResult.item_id)
         .where(ReconResult.run_id == run_id,
-               ReconResult.outcome.in_(("matched", "missing_internally", "bank_mismatch")),
+               ReconResult.outcome.in_(_CREDIT_OUTCOMES),
                ReportLine.amount > 0)
         .order_by(ReconResult.id))
     return [BankCredit(*row) for row in rows]
@@ -119,11 +130,20 @@ def _book_unidentified(session: Session, account: str, line: BankCredit, clock: 
                  f"bank credit nobody claims yet ({line.line_key})").created
 
 
-def _identify_transfer(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
-    """A citizen's transfer parked in suspense that a later run matched: move it to its provider's clearing."""
-    provider = session.scalar(select(Payment.provider).where(Payment.public_id == line.reference))
+def _providers(session: Session, codes: list[str]) -> dict[str, str]:
+    """The provider of each of our payments named by ``codes``, a thousand at a time."""
+    found: dict[str, str] = {}
+    for start in range(0, len(codes), 1_000):
+        found |= dict(session.execute(select(Payment.public_id, Payment.provider)
+                                      .where(Payment.public_id.in_(codes[start:start + 1_000]))).all())
+    return found
+
+
+def _book_transfer(session: Session, account: str, line: BankCredit, provider: str | None, clock: Clock) -> int:
+    """A citizen's transfer to one of our payments: Dr bank Cr its provider's clearing (out of suspense if
+    an earlier run parked it there)."""
     if provider is None:
-        return 0  # an item without a payment of ours (a test snapshot); nothing to move
+        return 0  # an item without a payment of ours (a test snapshot); nothing to book against
     return _book_bank_credit(session, account, line, accounts.provider_clearing(provider), "bank_transfer",
                              clock).created
 

@@ -135,6 +135,37 @@ def test_a_parked_transfer_that_a_later_run_matches_moves_to_its_providers_clear
         LedgerTransaction.kind == "unidentified_credit"))
 
 
+def test_a_transfer_matched_at_once_is_booked_against_its_providers_clearing_once(db, sandbox):
+    code = captured(db, 150_000, provider="sandbox")
+    bank(db, ("03/12/2026", 150_000, f"NOP PHI LY LICH TU PHAP {code}"))
+    ours = [ExpectedItem(code, 150_000, "VND", "succeeded", date(2026, 12, 3))]
+    run(db, items=ours)
+    booked = _transactions(db)
+    run(db, items=ours)  # a re-run books nothing new
+    assert _transactions(db) == booked
+    assert ledger.balance(db, BANK).amount == 150_000
+    assert ledger.balance(db, "clearing:sandbox").amount == 0  # captured, then settled by the bank credit
+    (transfer,) = db.scalars(select(LedgerTransaction).where(LedgerTransaction.kind == "bank_transfer")).all()
+    assert transfer.external_id.startswith(f"bank:{ACCOUNT}:") and transfer.corrects_id is None
+
+
+def test_a_transfer_of_another_amount_is_booked_at_what_arrived_and_leaves_the_difference_in_clearing(db, sandbox):
+    code = captured(db, 150_000, provider="sandbox")
+    bank(db, ("03/12/2026", 160_000, f"NOP PHI {code}"))  # the citizen sent 10,000 đ too much
+    bank_run = run(db, items=[ExpectedItem(code, 150_000, "VND", "succeeded", date(2026, 12, 3))])
+    assert ledger.balance(db, BANK).amount == 160_000
+    assert ledger.balance(db, "clearing:sandbox").amount == -10_000  # owed back: a refund_payable resolution
+    assert db.scalar(select(ReconBreak.kind).where(ReconBreak.opened_run_id == bank_run.id)) == "amount_mismatch"
+
+
+def test_a_second_transfer_for_one_payment_is_booked_too_and_is_owed_back(db, sandbox):
+    code = captured(db, 150_000, provider="sandbox")
+    bank(db, ("03/12/2026", 150_000, f"NOP PHI {code}"), ("03/12/2026", 150_000, f"NOP LAI {code}"))
+    run(db, items=[ExpectedItem(code, 150_000, "VND", "succeeded", date(2026, 12, 3))])
+    assert ledger.balance(db, BANK).amount == 300_000  # the ledger holds what the statement holds
+    assert ledger.balance(db, "clearing:sandbox").amount == -150_000
+
+
 def test_a_payout_booked_on_a_signed_off_day_lands_in_the_next_open_day(db, stripe):
     code = captured(db, 200_000)
     stripe_report(db, "po_1", [(code, 200_000, 7_800)])
