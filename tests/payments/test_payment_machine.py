@@ -35,6 +35,7 @@ def test_the_ledger_balances_after_every_step(db, clock, sandbox):
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(1800)  # 16,000 steps: over the suite's 300 s on a slow day of the shared machine
 def test_the_ledger_balances_over_a_long_random_history(db, clock, sandbox):
     """The same machine for much longer (``make test-all``): rare interleavings get their chance."""
     _run_payment_machine(db, clock, sandbox, examples=400, steps=40)
