@@ -9,8 +9,8 @@ statement debits ``budget_payable:{agency}`` (``payments.reconciliation.treasury
 month (the Vietnamese calendar month of the posting's effective date):
 
     collected = retained + to remit      (credits less debits of both accounts, remittances aside)
-    remitted  = the remittances' debits of budget_payable, by the month they pay, less what the Treasury
-                returned (the reversal of a remittance)
+    remitted  = what the remittances paid, by the month they pay (a transfer naming no month may pay
+                several), unless the Treasury returned the transfer (its posting reversed)
     outstanding = to remit - remitted    (summed over every month: minus the budget_payable balance)
 
 The budget code comes from the bill's service and the agency (``remittance_rules``). What is *due* at an
@@ -25,7 +25,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import case, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from payments import ledger
@@ -138,18 +138,13 @@ def _collections(session: Session, months: list[date], as_of: datetime, hours: l
 
 
 def _remitted(session: Session, months: list[date], agency: str | None):
-    """What the matched remittances debited to budget_payable, per agency, budget code and month they pay."""
+    """What the matched remittances paid, per agency, budget code and month they pay; a transfer the Treasury
+    sent back (its posting reversed) pays nothing. A transfer's rows add up to what its posting debited."""
     remittance = TreasuryRemittance
+    returned = exists().where(LedgerTransaction.reverses_id == remittance.ledger_transaction_id)
     query = (select(remittance.agency_code, remittance.budget_code, remittance.period_month,
-                    func.sum(-_CREDIT_POSITIVE))
-             .select_from(remittance)
-             # The remittance's own posting, and its reversal if the Treasury sent the money back.
-             .join(LedgerTransaction, or_(LedgerTransaction.id == remittance.ledger_transaction_id,
-                                          LedgerTransaction.reverses_id == remittance.ledger_transaction_id))
-             .join(LedgerPosting, LedgerPosting.transaction_id == LedgerTransaction.id)
-             .join(LedgerAccount, and_(LedgerAccount.id == LedgerPosting.account_id,
-                                       LedgerAccount.code == BUDGET_PAYABLE + remittance.agency_code))
-             .where(remittance.period_month >= months[0], remittance.period_month <= months[-1])
+                    func.sum(remittance.amount))
+             .where(remittance.period_month >= months[0], remittance.period_month <= months[-1], ~returned)
              .group_by(remittance.agency_code, remittance.budget_code, remittance.period_month))
     if agency is not None:
         query = query.where(remittance.agency_code == agency)

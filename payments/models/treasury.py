@@ -12,12 +12,13 @@ from payments.models.columns import ID
 
 
 class TreasuryRemittance(Base):
-    """One Treasury transfer on an agency's statement: what it paid (agency, budget code, month) and its posting."""
+    """What one Treasury transfer on an agency's statement paid for one month (agency, budget code, month), and
+    the posting of the whole transfer. A transfer that names no month may pay several: one row each."""
 
     __tablename__ = "treasury_remittances"
     __table_args__ = (
-        # One remittance per bank movement, however often the statement is re-exported or re-imported.
-        UniqueConstraint("account", "line_key"),
+        # One allocation per bank movement and month, however often the statement is re-exported or re-imported.
+        UniqueConstraint("account", "line_key", "period_month"),
         CheckConstraint("amount > 0", name="amount_positive"),
     )
 
@@ -33,10 +34,11 @@ class TreasuryRemittance(Base):
     budget_code: Mapped[str] = mapped_column(String(40))
     #: First day of the month of collections this remittance pays.
     period_month: Mapped[date] = mapped_column(Date)
-    #: Whole dong sent to the Treasury (positive).
+    #: Whole dong of the transfer that pay this month (positive); the month's rows of a transfer add up to it.
     amount: Mapped[int] = mapped_column(BigInteger)
     currency: Mapped[str] = mapped_column(String(3))
     booked_on: Mapped[date] = mapped_column(Date)
-    ledger_transaction_id: Mapped[int] = mapped_column(ID, ForeignKey("ledger_transactions.id"), unique=True)
+    #: The transfer's one posting, shared by its months' rows.
+    ledger_transaction_id: Mapped[int] = mapped_column(ID, ForeignKey("ledger_transactions.id"), index=True)
     matched_run_id: Mapped[int] = mapped_column(ID, ForeignKey("recon_runs.id"))
     matched_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -11,11 +11,12 @@ A run of scope ``treasury:<agency>`` over a period of Vietnamese days:
    and the month it pays (``T03/2026``, ``tháng 3/2026``, ``kỳ 03/2026``). Without a code, an agency that
    owes under a single budget code in the period is assumed to pay it; otherwise the line stays
    unresolved (``not_ours``) for an officer.
-   Without a month, the oldest month still outstanding is paid, else the month the line was booked in.
+   Without a month, it pays the months still outstanding oldest first, each up to what it owes, and what
+   is left the month the line was booked in (one ``treasury_remittances`` row per month it pays).
 3. Posts each matched remittance once: Dr ``budget_payable:{agency}``, Cr ``bank:{agency}`` or
    ``treasury_awaiting:{agency}`` (by the statement account's role), external id
-   ``remittance:<account>:<reference|day|amount>``, and a ``treasury_remittances`` row with the code and
-   month. Importing or running again posts nothing more.
+   ``remittance:<account>:<reference|day|amount>``, and its ``treasury_remittances`` rows with the code and
+   months. Importing or running again posts nothing more.
 4. Raises an ``unremitted`` break for each budget code and month with money overdue at ``as_of``
    (``payments.remittance``; under the 24-hour rule, keyed by the oldest unpaid day of the month too);
    a later run that finds it remitted auto-closes the break.
@@ -82,24 +83,28 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
     owed = {(o.budget_code, o.month): o for o in obligations(
         session, rules, first=period_start, last=period_end, as_of=as_of, agency=agency)}
     codes = _known_codes(rules, agency, owed)
-    done = {(r.account, r.line_key): r for r in session.scalars(
-        select(TreasuryRemittance).where(TreasuryRemittance.agency_code == agency))}
+    done: dict[tuple[str, str], list[TreasuryRemittance]] = {}
+    for row in session.scalars(select(TreasuryRemittance).where(TreasuryRemittance.agency_code == agency)
+                               .order_by(TreasuryRemittance.period_month)):
+        done.setdefault((row.account, row.line_key), []).append(row)
     results = []
     lines = treasury_lines(session, rules, agency, first=period_start, last=to_vietnam(as_of).date())
     for line in [line for line in lines if not line.returned]:
         earlier = done.get((line.account.number, line.line_key))
         if earlier is not None:  # posted by an earlier run: already counted in the obligations' remitted
-            results.append(_result(run, line, "matched", f"{earlier.budget_code}|{earlier.period_month:%Y-%m}"))
+            results.append(_result(run, line, "matched", _paid(earlier)))
             continue
         code = budget_code_of(line.text, codes)
         if code is None:
             results.append(_result(run, line, "not_ours", "treasury:unresolved"))
             continue
-        month = month_of(line.text) or _oldest_outstanding(owed, code) or first_of_month(line.booked_on)
-        _post(session, run, agency, line, code, month, clock)
-        if (code, month) in owed:
-            owed[(code, month)].remitted += line.amount
-        results.append(_result(run, line, "matched", f"{code}|{month:%Y-%m}"))
+        named = month_of(line.text)
+        paid = [(named, line.amount)] if named else allocate(owed, code, line.amount, first_of_month(line.booked_on))
+        rows = _post(session, run, agency, line, code, paid, clock)
+        for row in rows:
+            if (code, row.period_month) in owed:
+                owed[(code, row.period_month)].remitted += row.amount
+        results.append(_result(run, line, "matched", _paid(rows)))
     results += [_take_back(session, run, agency, line, clock) for line in lines if line.returned]
     bulk_insert(session, ReconResult, results)
     ensure_still_open(session, run)
@@ -185,25 +190,46 @@ def _known_codes(rules: RemittanceRules, agency: str, owed: dict[tuple[str, date
     return owing or ({f"{chapter}-{sub_item}" for sub_item in rules.sub_items.values()} if chapter else set())
 
 
-def _oldest_outstanding(owed: dict[tuple[str, date], Obligation], code: str) -> date | None:
-    return min((month for (c, month), o in owed.items() if c == code and o.outstanding > 0), default=None)
+def allocate(owed: dict[tuple[str, date], Obligation], code: str, amount: int,
+             booked_month: date) -> list[tuple[date, int]]:
+    """Split a transfer that names no month: the months of ``code`` still outstanding oldest first, each up to
+    what it owes; what is left pays ``booked_month`` (ahead of what it will owe)."""
+    paid: dict[date, int] = {}
+    for (owed_code, month), obligation in sorted(owed.items(), key=lambda item: item[0][1]):
+        if owed_code == code and obligation.outstanding > 0 and amount > 0:
+            paid[month] = min(amount, obligation.outstanding)
+            amount -= paid[month]
+    if amount > 0:
+        paid[booked_month] = paid.get(booked_month, 0) + amount
+    return sorted(paid.items())
 
 
-def _post(session: Session, run: ReconRun, agency: str, line: TreasuryLine, code: str, month: date,
-          clock: Clock) -> None:
-    """Post the remittance and record what it paid; both happen once per bank movement."""
+def _paid(rows) -> str:
+    """A result's reference: the budget code and the months the transfer paid (``418-2557|2026-03+2026-04``)."""
+    return f"{rows[0].budget_code}|{'+'.join(f'{row.period_month:%Y-%m}' for row in rows)}"
+
+
+def _post(session: Session, run: ReconRun, agency: str, line: TreasuryLine, code: str,
+          paid: list[tuple[date, int]], clock: Clock) -> list[TreasuryRemittance]:
+    """Post the transfer once and record what it paid, a row per month; both happen once per bank movement."""
     amount = Money(line.amount, line.currency)
     source_account = agency_ledger_account(agency, line.account.ledger)
+    months = ", ".join(f"{month:%m/%Y}" for month, _ in paid)
     posted = ledger.post(session, source=SOURCE, external_id=f"remittance:{line.account.number}:{line.line_key}",
                          kind="treasury_remittance", clock=clock,
                          legs=[ledger.debit(accounts.budget_payable(agency), amount),
                                ledger.credit(source_account, amount)],
-                         description=f"Nộp KBNN {agency} {code} {month:%m/%Y} ({line.booked_on:%d/%m/%Y})")
-    insert_if_absent(session, TreasuryRemittance.__table__, {
-        "account": line.account.number, "line_key": line.line_key, "line_id": line.id, "agency_code": agency,
-        "budget_code": code, "period_month": month, "amount": line.amount, "currency": line.currency,
-        "booked_on": line.booked_on, "ledger_transaction_id": posted.transaction.id, "matched_run_id": run.id,
-        "matched_at": clock.now()}, ["account", "line_key"])
+                         description=f"Nộp KBNN {agency} {code} {months} ({line.booked_on:%d/%m/%Y})")
+    if posted.created:  # else a concurrent run posted it first: its rows stand
+        for month, part in paid:
+            insert_if_absent(session, TreasuryRemittance.__table__, {
+                "account": line.account.number, "line_key": line.line_key, "line_id": line.id,
+                "agency_code": agency, "budget_code": code, "period_month": month, "amount": part,
+                "currency": line.currency, "booked_on": line.booked_on, "ledger_transaction_id": posted.transaction.id,
+                "matched_run_id": run.id, "matched_at": clock.now()}, ["account", "line_key", "period_month"])
+    return session.scalars(select(TreasuryRemittance).where(
+        TreasuryRemittance.account == line.account.number, TreasuryRemittance.line_key == line.line_key)
+        .order_by(TreasuryRemittance.period_month)).all()
 
 
 def _take_back(session: Session, run: ReconRun, agency: str, line: TreasuryLine, clock: Clock) -> dict:
@@ -223,20 +249,26 @@ def _take_back(session: Session, run: ReconRun, agency: str, line: TreasuryLine,
         posted = ledger.reverse(session, returned.ledger_transaction_id, source=SOURCE,
                                 kind="treasury_remittance_returned", clock=clock, external_id=external_id,
                                 description=f"KBNN trả lại {agency} ({line.booked_on:%d/%m/%Y})").transaction
-    remittance = session.scalar(select(TreasuryRemittance).where(
-        TreasuryRemittance.ledger_transaction_id == posted.reverses_id))
-    return _result(run, line, "matched", f"returned|{remittance.budget_code}|{remittance.period_month:%Y-%m}")
+    rows = session.scalars(select(TreasuryRemittance).where(
+        TreasuryRemittance.ledger_transaction_id == posted.reverses_id)
+        .order_by(TreasuryRemittance.period_month)).all()
+    return _result(run, line, "matched", f"returned|{_paid(rows)}")
 
 
 def _returned_remittance(session: Session, agency: str, line: TreasuryLine) -> TreasuryRemittance | None:
+    """The latest transfer of the same account and whole amount, booked no later and not returned yet."""
     reversed_already = select(LedgerTransaction.reverses_id).where(LedgerTransaction.reverses_id.is_not(None))
-    candidates = session.scalars(select(TreasuryRemittance).where(
+    rows = session.scalars(select(TreasuryRemittance).where(
         TreasuryRemittance.agency_code == agency, TreasuryRemittance.account == line.account.number,
-        TreasuryRemittance.amount == line.amount, TreasuryRemittance.booked_on <= line.booked_on,
+        TreasuryRemittance.booked_on <= line.booked_on,
         TreasuryRemittance.ledger_transaction_id.not_in(reversed_already))
-        .order_by(TreasuryRemittance.booked_on.desc(), TreasuryRemittance.id.desc())).all()
+        .order_by(TreasuryRemittance.booked_on.desc(), TreasuryRemittance.ledger_transaction_id.desc())).all()
+    transfers: dict[int, list[TreasuryRemittance]] = {}
+    for row in rows:  # newest transfer first; a transfer's rows are its months
+        transfers.setdefault(row.ledger_transaction_id, []).append(row)
     named = month_of(line.text)
-    return next((r for r in candidates if named is None or r.period_month == named), None)
+    return next((parts[0] for parts in transfers.values() if sum(r.amount for r in parts) == line.amount
+                 and (named is None or any(r.period_month == named for r in parts))), None)
 
 
 def _result(run: ReconRun, line: TreasuryLine, outcome: str, reference: str) -> dict:

@@ -242,3 +242,41 @@ def test_money_the_treasury_sends_back_undoes_its_remittance_once_and_the_month_
     assert _budget_payable(db) == 120_000  # March's 80,000 and April's 40,000 are owed again
     march = obligations(db, RULES, first=MARCH, last=MARCH, as_of=_vn(2026, 4, 8), agency=HN_CA)
     assert [(o.remitted, o.overdue) for o in march] == [(0, 80_000)]
+
+
+def test_a_transfer_naming_no_month_pays_the_outstanding_months_oldest_first(db):
+    march_collections(db)  # 80,000 to remit for March, 40,000 for April
+    sent = "03/05/2026,FT9,120000,,880000,NOP NSNN KBNN HA NOI TM 2557"  # both months at once, no month named
+    import_report(db, _statement("0011004123456", sent), "vn_bank", filename="may.csv", imported_by="test")
+    done = run(db, _vn(2026, 5, 6), last=date(2026, 5, 31))  # April's deadline (the 5th) has passed
+    assert done.break_count == 0
+    paid = db.execute(select(TreasuryRemittance.period_month, TreasuryRemittance.amount)
+                      .order_by(TreasuryRemittance.period_month)).all()
+    assert [tuple(row) for row in paid] == [(MARCH, 80_000), (APRIL, 40_000)]
+    run(db, _vn(2026, 5, 7), last=date(2026, 5, 31))  # a second run allocates nothing again
+    assert db.scalar(select(func.count()).select_from(TreasuryRemittance)) == 2
+    posted = db.scalars(select(LedgerTransaction).where(LedgerTransaction.kind == "treasury_remittance")).all()
+    assert [t.external_id for t in posted] == ["remittance:0011004123456:FT9|2026-05-03|-120000"]
+    assert _budget_payable(db) == 0
+
+
+def test_a_surplus_beyond_what_is_outstanding_pays_the_month_the_transfer_was_booked_in(db):
+    march_collections(db)
+    sent = "10/04/2026,FT8,100000,,900000,NOP NSNN KBNN TM 2557"  # March's 80,000 and 20,000 ahead for April
+    import_report(db, _statement("0011004123456", sent), "vn_bank", filename="april.csv", imported_by="test")
+    run(db, _vn(2026, 4, 11))
+    paid = db.execute(select(TreasuryRemittance.period_month, TreasuryRemittance.amount)
+                      .order_by(TreasuryRemittance.period_month)).all()
+    assert [tuple(row) for row in paid] == [(MARCH, 80_000), (APRIL, 20_000)]
+
+
+def test_money_sent_back_for_a_transfer_that_paid_two_months_undoes_both(db):
+    march_collections(db)
+    sent = "03/05/2026,FT9,120000,,880000,NOP NSNN KBNN HA NOI TM 2557"
+    back = "04/05/2026,FT10,,120000,1000000,KBNN HA NOI TRA LAI FT9 SAI THONG TIN TM 2557"
+    import_report(db, _statement("0011004123456", sent, back), "vn_bank", filename="back.csv", imported_by="test")
+    run(db, _vn(2026, 5, 6), last=date(2026, 5, 31))
+    run(db, _vn(2026, 5, 7), last=date(2026, 5, 31))
+    assert _budget_payable(db) == 120_000
+    found = obligations(db, RULES, first=MARCH, last=APRIL, as_of=_vn(2026, 5, 7), agency=HN_CA)
+    assert [(o.month, o.remitted, o.overdue) for o in found] == [(MARCH, 0, 80_000), (APRIL, 0, 40_000)]
