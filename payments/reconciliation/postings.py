@@ -89,19 +89,25 @@ def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -
             if first is None:
                 created += _book_unidentified(session, account, line, clock)
         elif line.item_kind == "payout":  # matched, or arrived at another amount (say, less a bank charge)
-            created += _book_payout(session, run, account, line, clock)
+            created += _book_payout(session, run, account, line, first, clock)
         elif first is None or (line.outcome == "matched" and first.kind == "unidentified_credit"):
             # a citizen's transfer naming our payment: booked at once, or moved out of suspense once paired
-            created += _book_transfer(session, account, line, providers.get(line.reference), clock)
+            created += _book_transfer(session, account, line, first, providers.get(line.reference), clock)
     return created
 
 
-def _booked(session: Session, keys: list[str]) -> dict[str, LedgerTransaction]:
-    found: dict[str, LedgerTransaction] = {}
+def _by_thousands(keys: list[str], look_up) -> dict:
+    """``look_up`` (a chunk of keys -> dict) over ``keys`` a thousand at a time: a round trip per thousand lines."""
+    found: dict = {}
     for start in range(0, len(keys), 1_000):
-        found |= {t.external_id: t for t in session.scalars(select(LedgerTransaction).where(
-            LedgerTransaction.source == SOURCE, LedgerTransaction.external_id.in_(keys[start:start + 1_000])))}
+        found |= look_up(keys[start:start + 1_000])
     return found
+
+
+def _booked(session: Session, keys: list[str]) -> dict[str, LedgerTransaction]:
+    """The first booking of each bank line key that has one."""
+    return _by_thousands(keys, lambda chunk: {t.external_id: t for t in session.scalars(select(LedgerTransaction).where(
+        LedgerTransaction.source == SOURCE, LedgerTransaction.external_id.in_(chunk)))})
 
 
 def _credits(session: Session, run_id: int) -> list[BankCredit]:
@@ -131,24 +137,23 @@ def _book_unidentified(session: Session, account: str, line: BankCredit, clock: 
 
 
 def _providers(session: Session, codes: list[str]) -> dict[str, str]:
-    """The provider of each of our payments named by ``codes``, a thousand at a time."""
-    found: dict[str, str] = {}
-    for start in range(0, len(codes), 1_000):
-        found |= dict(session.execute(select(Payment.public_id, Payment.provider)
-                                      .where(Payment.public_id.in_(codes[start:start + 1_000]))).all())
-    return found
+    """The provider of each of our payments named by ``codes``."""
+    return _by_thousands(codes, lambda chunk: dict(session.execute(
+        select(Payment.public_id, Payment.provider).where(Payment.public_id.in_(chunk))).all()))
 
 
-def _book_transfer(session: Session, account: str, line: BankCredit, provider: str | None, clock: Clock) -> int:
+def _book_transfer(session: Session, account: str, line: BankCredit, first: LedgerTransaction | None,
+                   provider: str | None, clock: Clock) -> int:
     """A citizen's transfer to one of our payments: Dr bank Cr its provider's clearing (out of suspense if
     an earlier run parked it there)."""
     if provider is None:
         return 0  # an item without a payment of ours (a test snapshot); nothing to book against
-    return _book_bank_credit(session, account, line, accounts.provider_clearing(provider), "bank_transfer",
+    return _book_bank_credit(session, account, line, first, accounts.provider_clearing(provider), "bank_transfer",
                              clock).created
 
 
-def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit, clock: Clock) -> int:
+def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit, first: LedgerTransaction | None,
+                 clock: Clock) -> int:
     payout = line.reference
     provider, lines = _payout_lines(session, payout)
     if provider is None:
@@ -163,7 +168,7 @@ def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit
                         f"{provider} fees of payout {payout}")
         created += fee_txn.created
         tagged.append(fee_txn.transaction.id)
-    booked = _book_bank_credit(session, account, line, clearing, "payout", clock)
+    booked = _book_bank_credit(session, account, line, first, clearing, "payout", clock)
     created += booked.created
     tagged.append(booked.transaction.id)
     tagged += payout_tags.capture_transactions(session, provider, [(code, gross) for code, gross, _ in lines],
@@ -188,13 +193,12 @@ def _payout_lines(session: Session, payout: str) -> tuple[str | None, list[tuple
     return _PROVIDER_OF_FORMAT[rows[0][0]], [(code, gross, fee) for _, code, gross, fee in rows]
 
 
-def _book_bank_credit(session: Session, account: str, line: BankCredit, counter: Account, kind: str,
-                      clock: Clock) -> ledger.Posted:
-    """Dr bank Cr ``counter`` for the line; if it went to suspense earlier, Dr suspense instead (naming it)."""
+def _book_bank_credit(session: Session, account: str, line: BankCredit, first: LedgerTransaction | None,
+                      counter: Account, kind: str, clock: Clock) -> ledger.Posted:
+    """Dr bank Cr ``counter`` for the line; if it went to suspense earlier (``first``, the line's first
+    booking, looked up with the run's others), Dr suspense instead (naming it)."""
     amount = Money(line.amount, "VND")
     key = bank_key(account, line.line_key)
-    first = session.scalar(select(LedgerTransaction).where(LedgerTransaction.source == SOURCE,
-                                                           LedgerTransaction.external_id == key))
     if first is None or first.kind != "unidentified_credit":
         return _post(session, key, kind, line.booked_on, clock, [debit(statement_ledger_account(account), amount),
                                                                  credit(counter, amount)], line.line_key)
