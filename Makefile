@@ -7,7 +7,7 @@ PORT ?= 8000
 export GATEWAY_BASE_URL ?= http://127.0.0.1:$(PORT)
 export PORT
 
-.PHONY: run serve worker install install-dev translations messages lint test test-all bench clean
+.PHONY: run serve worker install install-dev system-deps translations messages lint test test-all bench clean
 
 ## run: install, migrate, seed demo data, and serve the gateway with its job worker (embedded default)
 run: install translations
@@ -19,19 +19,17 @@ run: install translations
 	  $(PY) -m gateway serve --bind 127.0.0.1:$(PORT)
 
 ## test: install dev requirements, lint, and run every test on SQLite and PostgreSQL
-test: install-dev translations
+test: install-dev translations system-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest -m "not soak"
 
 ## test-all: everything in `make test` plus long soak runs
-test-all: install-dev translations
+test-all: install-dev translations system-deps
 	$(VENV)/bin/ruff check .
 	$(PY) -m pytest
 
 ## bench: benchmarks, each printed next to a baseline measured in the same run
-bench: install-dev translations
-	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk >/dev/null)
-	@command -v pgbench >/dev/null || (apt-get update -qq && apt-get install -y -qq postgresql-client >/dev/null)
+bench: install-dev translations system-deps
 	$(PY) -m bench
 
 $(VENV)/bin/activate:
@@ -48,6 +46,10 @@ $(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+
+## system-deps: the system packages the tests and benchmarks need (chromium, fonts, PDF tools, wrk, ...)
+system-deps:
+	@bash scripts/system-deps.sh
 
 ## translations: compile the .po catalogues the app reads (generated .mo files are not in git)
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard gateway/translations/*/LC_MESSAGES/messages.po))
