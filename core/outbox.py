@@ -15,6 +15,11 @@ Design overview
 * A handler that raises is retried with exponential backoff up to its ``max_attempts``; then the row
   is ``failed`` and stays for an operator. Handlers with outside effects (HTTP callbacks) must be
   idempotent themselves: they can run again after a crash between their call and the commit.
+* A job whose work is an outside call (``effect_job``) runs it between two transactions, never inside
+  one: *prepare* reads what the call needs, the call runs with no connection held, *record* writes what
+  came back and marks the job done. A slow receiver then holds no row lock, no pooled connection and, on
+  SQLite, not the database's one write lock (a receiver on the same database, such as the demo agency's
+  callback endpoint, would otherwise wait for the job that waits for it). The lease covers the call.
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, event, or_, select, update
+from sqlalchemy import JSON, CheckConstraint, Integer, String, Text, event, inspect, or_, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -42,12 +47,34 @@ Dispatch = Callable[[int, datetime | None], None]
 
 
 @dataclass(frozen=True)
+class OutsideEffect:
+    """The three steps of a job whose work is an outside call (see ``effect_job``)."""
+
+    #: Reads what the call needs in a transaction of its own; None when there is nothing to do.
+    prepare: Callable[[Session, dict[str, Any]], Any]
+    #: The outside call itself, given what ``prepare`` returned; it gets no database session.
+    call: Callable[[Any], Any]
+    #: Writes the call's result in the transaction that marks the job done.
+    record: Callable[[Session, Any, Any], None]
+
+    def run_in(self, session: Session, payload: dict[str, Any]) -> Any:
+        """All three steps in the caller's session (for callers already in a transaction); the result."""
+        plan = self.prepare(session, payload)
+        if plan is None:
+            return None
+        result = self.call(plan)
+        self.record(session, plan, result)
+        return result
+
+
+@dataclass(frozen=True)
 class JobSpec:
-    """A registered job: its handler and how often it may be tried."""
+    """A registered job: its handler (or outside effect) and how often it may be tried."""
 
     name: str
     handler: Handler
     max_attempts: int
+    effect: OutsideEffect | None = None
 
 
 _REGISTRY: dict[str, JobSpec] = {}
@@ -63,6 +90,14 @@ def job_handler(name: str, *, max_attempts: int = 8) -> Callable[[Handler], Hand
         return handler
 
     return register
+
+
+def effect_job(name: str, effect: OutsideEffect, *, max_attempts: int = 8) -> OutsideEffect:
+    """Register the job called ``name`` whose work is ``effect``'s outside call (prepare, call, record)."""
+    if name in _REGISTRY and _REGISTRY[name].effect is not effect:
+        raise ValueError(f"job {name!r} is registered twice")
+    _REGISTRY[name] = JobSpec(name, effect.run_in, max_attempts, effect)
+    return effect
 
 
 def registered_jobs() -> dict[str, JobSpec]:
@@ -115,16 +150,28 @@ def install_dispatch_hook(session_factory: sessionmaker, dispatch: Dispatch) -> 
 
     @event.listens_for(session_factory, "after_commit")
     def _send(session: Session) -> None:
+        # SQLAlchemy fires after_commit when a savepoint is released too, while the outer transaction is
+        # still open: sending then let a worker look for a job not yet committed, skip it, and leave it
+        # to the relay a minute or two later. Only the outermost commit sends; jobs staged in a
+        # savepoint that rolled back are no longer persistent and are dropped.
+        if session.in_nested_transaction():
+            return
         for job in session.info.pop("outbox_staged", []):
+            if not inspect(job).persistent:
+                continue
             try:
                 dispatch(job.id, job.available_at)
             except Exception:  # the commit stands; the relay re-sends what could not be sent now
                 log.warning("outbox dispatch failed; the relay will retry", extra={"job_id": job.id},
                             exc_info=True)
 
-    @event.listens_for(session_factory, "after_rollback")
-    def _forget(session: Session) -> None:
-        session.info.pop("outbox_staged", None)
+    @event.listens_for(session_factory, "after_soft_rollback")
+    def _forget(session: Session, _transaction) -> None:
+        # Fired for savepoints too: keep the jobs staged before the savepoint, drop those staged in it
+        # (a rolled-back insert leaves its object transient). After a full rollback none is left.
+        staged = session.info.get("outbox_staged")
+        if staged:
+            session.info["outbox_staged"] = [job for job in staged if inspect(job).persistent]
 
 
 @dataclass(frozen=True)
@@ -148,12 +195,28 @@ def run_job(session_factory: sessionmaker, job_id: int, *, lease_seconds: int, c
         return _record_failure(session_factory, job_id, worker_id, LookupError(f"no handler {name!r}"), clock,
                                give_up=True)
     try:
-        with session_factory() as session, session.begin():
-            spec.handler(session, payload)
-            _finish(session, job_id, worker_id, clock)
+        if spec.effect is None:
+            with session_factory() as session, session.begin():
+                spec.handler(session, payload)
+                _finish(session, job_id, worker_id, clock)
+        else:
+            _run_effect(session_factory, spec.effect, payload, job_id, worker_id, clock)
     except Exception as exc:
         return _record_failure(session_factory, job_id, worker_id, exc, clock)
     return Outcome("done")
+
+
+def _run_effect(session_factory: sessionmaker, effect: OutsideEffect, payload: dict[str, Any], job_id: int,
+                worker_id: str, clock: Clock) -> None:
+    with session_factory() as session, session.begin():
+        plan = effect.prepare(session, payload)
+        if plan is None:
+            _finish(session, job_id, worker_id, clock)
+            return
+    result = effect.call(plan)  # no transaction open: nothing is locked while the outside answers
+    with session_factory() as session, session.begin():
+        effect.record(session, plan, result)
+        _finish(session, job_id, worker_id, clock)
 
 
 class LeaseLost(RuntimeError):

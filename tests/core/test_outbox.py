@@ -63,6 +63,7 @@ def test_a_rolled_back_job_never_existed_and_is_never_sent(jobs):
     with factory() as session:
         stage_job(session, "test.record_effect", {"label": "a"})
         session.rollback()
+        session.commit()  # a later commit of the same session sends nothing it forgot
     with factory() as session:
         assert session.scalar(select(func.count()).select_from(OutboxJob)) == 0
     assert sent == []
@@ -158,3 +159,95 @@ def test_a_dispatch_failure_does_not_undo_the_commit(committing):
         session.commit()
     with committing() as session:
         assert session.scalar(select(func.count()).select_from(OutboxJob)) == 1
+
+
+#: The session factory the effect job's outside call writes through (set by the test using it).
+effect_factory: list = []
+
+
+def _prepare_effect(session, payload):
+    if payload.get("nothing_to_do"):
+        return None
+    # A read, so the transaction has really begun (the ORM begins lazily) when prepare returns.
+    session.scalar(select(func.count()).select_from(job_effects))
+    return {"label": payload["label"], "fail": payload.get("fail", False)}
+
+
+def _call_effect(plan):
+    calls.append(plan["label"])
+    if plan["fail"]:
+        raise ConnectionError("receiver unreachable")
+    # The outside party writes on its own: with a gateway transaction still open this would wait for
+    # the write lock on SQLite (BEGIN IMMEDIATE) and fail, so it proves none is open during the call.
+    with effect_factory[0]() as session, session.begin():
+        session.execute(insert(job_effects).values(label="outside:" + plan["label"]))
+    return "answered"
+
+
+def _record_effect(session, plan, answer):
+    session.execute(insert(job_effects).values(label=f"{plan['label']}:{answer}"))
+
+
+outbox.effect_job("test.outside_effect", outbox.OutsideEffect(_prepare_effect, _call_effect, _record_effect),
+                  max_attempts=2)
+
+
+def _labels(factory):
+    with factory() as session:
+        return sorted(session.scalars(select(job_effects.c.label)))
+
+
+def test_an_outside_call_runs_between_two_transactions_and_its_answer_is_recorded(jobs):
+    factory, _ = jobs
+    effect_factory[:] = [factory]
+    with factory() as session:
+        job = stage_job(session, "test.outside_effect", {"label": "cb"})
+        session.commit()
+    assert run_job(factory, job.id, lease_seconds=60).status == "done"
+    assert _labels(factory) == ["cb:answered", "outside:cb"]
+    assert run_job(factory, job.id, lease_seconds=60).status == "skipped"
+    assert calls == ["cb"]
+
+
+def test_an_outside_effect_with_nothing_to_do_is_done_without_calling(jobs):
+    factory, _ = jobs
+    with factory() as session:
+        job = stage_job(session, "test.outside_effect", {"label": "none", "nothing_to_do": True})
+        session.commit()
+    assert run_job(factory, job.id, lease_seconds=60).status == "done"
+    assert calls == [] and _labels(factory) == []
+
+
+def test_a_failed_outside_call_records_nothing_and_is_retried(jobs):
+    factory, _ = jobs
+    clock = FixedClock(datetime(2026, 1, 1, tzinfo=UTC))
+    with factory() as session:
+        job = stage_job(session, "test.outside_effect", {"label": "down", "fail": True}, clock=clock)
+        session.commit()
+    assert run_job(factory, job.id, lease_seconds=60, clock=clock).status == "retry"
+    clock.advance(seconds=10)
+    assert run_job(factory, job.id, lease_seconds=60, clock=clock).status == "failed"
+    with factory() as session:
+        assert "receiver unreachable" in session.get(OutboxJob, job.id).last_error
+    assert calls == ["down", "down"] and _labels(factory) == []
+
+
+def test_a_job_staged_in_a_savepoint_is_sent_when_the_whole_transaction_commits_not_before(jobs):
+    factory, sent = jobs
+    with factory() as session:
+        with session.begin_nested():
+            job = stage_job(session, "test.record_effect", {"label": "nested"})
+        assert sent == []  # a released savepoint commits nothing: a worker would not find the job yet
+        session.commit()
+    assert [job_id for job_id, _ in sent] == [job.id]
+
+
+def test_a_job_staged_in_a_rolled_back_savepoint_is_never_sent(jobs):
+    factory, sent = jobs
+    with factory() as session:
+        kept = stage_job(session, "test.record_effect", {"label": "kept"})
+        with pytest.raises(RuntimeError), session.begin_nested():
+            stage_job(session, "test.record_effect", {"label": "undone"})
+            raise RuntimeError("refused step")
+        session.commit()
+    assert [job_id for job_id, _ in sent] == [kept.id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import socket
 import threading
 import time
 from datetime import timedelta
@@ -52,8 +53,12 @@ def endpoint():
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(state.answer(body, self.headers.get("Gateway-Signature", "")))
+            status = state.answer(body, self.headers.get("Gateway-Signature", ""))
+            said = b"" if status < 300 else b"queue full,\n try later"
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(said)))
             self.end_headers()
+            self.wfile.write(said)
 
         def log_message(self, *args):
             pass
@@ -75,7 +80,7 @@ def clock():
 @pytest.fixture()
 def agency(app, db, endpoint, clock, agency_sandbox):
     seed_pricing(db)
-    agency_delivery.configure(app.extensions["gateway.agency"])
+    agency_delivery.configure(app.extensions["gateway.runtime"].keyring)
     api_client, key, secret = make_client(app, db, callback_url=endpoint.url)
     # The receiver's clock is the test's: signatures carry the (advanced) sending time.
     endpoint.receiver = reference.Receiver([secret], now=lambda: clock.now().timestamp())
@@ -124,6 +129,9 @@ def test_events_arrive_once_each_in_sequence_order_after_two_failures(client, db
     attempts = db.scalars(select(CallbackAttempt.status_code).where(CallbackAttempt.delivery_id == first.id)
                           .order_by(CallbackAttempt.id)).all()
     assert attempts == [500, 500, 200] and first.status == "delivered"
+    errors = db.scalars(select(CallbackAttempt.error).where(CallbackAttempt.delivery_id == first.id)
+                        .order_by(CallbackAttempt.id)).all()
+    assert errors == ["HTTP 500: queue full, try later"] * 2 + [None]
 
 
 def test_retries_follow_the_schedule_then_give_up_and_release_the_next_event(client, db, agency, endpoint, clock):
@@ -190,3 +198,12 @@ def test_the_outbox_job_delivers_through_the_queue_path(app, client, db, agency,
     endpoint.receiver.now = time.time
     assert outbox.run_job(factory, job.id, lease_seconds=60).status == "done"
     assert endpoint.statuses == [200] and endpoint.receiver.accepted[0]["event_type"] == "bill.created"
+
+
+def test_an_unreachable_receivers_error_is_kept_without_the_urls_query():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    answer = agency_delivery.http_post(f"http://127.0.0.1:{port}/cb?token=s3cret", b"{}", {})
+    assert answer.status_code is None and not answer.accepted
+    assert answer.error.startswith("ConnectionError: ") and "s3cret" not in answer.error
