@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -21,6 +22,8 @@ NOTICE_VERSION = "2026-11"
 #: What the notice lists as received, in this order (the web layer translates the labels).
 NOTICE_CLAIMS = ("personal_id", "name", "birthdate", "residence", "eid_level")
 _ASCII_DIGITS = re.compile(r"[0-9]+")
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,23 @@ def facts_from_claims(claims: dict[str, Any], names: ClaimNames, *, issuer: str,
     try:
         personal_id = validate_personal_id(claims.get(names.personal_id))
     except InvalidPersonalId:
+        _log_unusable_claim(claims, names.personal_id, "GATEWAY_OIDC_CLAIM_PERSONAL_ID")
         raise LoginRejected("personal_id_invalid") from None
     name = claims.get(names.name)
     if not isinstance(name, str) or not name.strip():
+        _log_unusable_claim(claims, names.name, "GATEWAY_OIDC_CLAIM_NAME")
         raise LoginRejected("name_missing")
     return CitizenFacts(issuer=issuer, subject=claims["sub"], personal_id=personal_id, full_name=name.strip()[:200],
                         birth_date=_birth_date(claims.get(names.birthdate)),
                         residence_province=_code(claims.get(names.residence), 2),
                         residence_commune=_code(claims.get(names.commune), 5), eid_level=eid_level)
+
+
+def _log_unusable_claim(claims: dict[str, Any], claim: str, setting: str) -> None:
+    # Names the claim we looked for and the ones that came, so a mis-set claim name is found at once;
+    # never a value (they are personal data).
+    log.warning("login claim missing or invalid", extra={
+        "claim": claim, "setting": setting, "present": claim in claims, "claims_received": sorted(claims)})
 
 
 def _birth_date(value: object) -> date | None:

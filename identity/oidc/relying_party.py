@@ -8,6 +8,7 @@ token, and userinfo whose ``sub`` must match. Every refusal raises ``LoginReject
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -29,6 +30,8 @@ from identity.oidc.provider_keys import ProviderKeys
 
 _ERROR_CODE = re.compile(r"[a-z_]{1,40}")
 MAX_CODE_LENGTH = 2048
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,19 @@ class RelyingParty:
             access_token=tokens.get("access_token"), max_age=flow.max_age))
         claims = dict(self._userinfo(tokens.get("access_token"), id_token))
         claims.update(id_token.claims)
-        level = self.config.acr_levels.level_of(claims.get("acr")) if self.config.acr_levels else UNKNOWN
+        level = self._level(claims.get("acr"))
         return VerifiedLogin(flow=flow, id_token=id_token, claims=claims, eid_level=level)
+
+    def _level(self, acr: object) -> int:
+        levels = self.config.acr_levels
+        level = levels.level_of(acr) if levels else UNKNOWN
+        if level == UNKNOWN and levels is not None:
+            # The citizen is treated as unverified (level 0): say so to the operator, who most likely
+            # has to set GATEWAY_OIDC_ACR_LEVEL1/2 to the provider's values. acr values are not personal.
+            log.warning("acr value not mapped to an e-ID level", extra={
+                "acr": acr if isinstance(acr, str) else None, "configured": [levels.level1, levels.level2],
+                "settings": "GATEWAY_OIDC_ACR_LEVEL1, GATEWAY_OIDC_ACR_LEVEL2"})
+        return level
 
     def _check_response_issuer(self, params: Mapping[str, str]) -> None:
         # RFC 9207: a provider that promises ``iss`` must send it; any ``iss`` sent must be ours (mix-up).

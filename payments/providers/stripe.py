@@ -30,6 +30,7 @@ Design overview
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 
@@ -62,6 +63,8 @@ _SESSION_EVENTS = {
     "checkout.session.async_payment_failed": ProviderStatus.DECLINED,
     "checkout.session.expired": ProviderStatus.EXPIRED,
 }
+
+log = logging.getLogger(__name__)
 
 
 class StripeProvider(PaymentProvider):
@@ -170,8 +173,16 @@ class StripeProvider(PaymentProvider):
         try:
             return method(*args)
         except (stripe.APIConnectionError, stripe.RateLimitError) as exc:
+            log.warning("stripe unavailable", extra={"error_type": type(exc).__name__,
+                                                     "provider_message": str(exc)[:300]})
             raise ProviderUnavailable(f"Stripe unavailable: {type(exc).__name__}") from None
         except stripe.StripeError as exc:
+            # Stripe's own words say why (a wrong key, a missing object, a bad parameter): the operator
+            # needs them. They name our objects and parameters, never card data (hosted checkout).
+            log.warning("stripe refused the request", extra={
+                "http_status": exc.http_status, "code": exc.code, "error_type": type(exc).__name__,
+                "provider_message": (exc.user_message or str(exc) or "")[:300],
+                "stripe_request_id": getattr(exc, "request_id", None)})
             if exc.http_status is not None and exc.http_status >= 500:
                 raise ProviderUnavailable(f"Stripe answered {exc.http_status}") from None
             raise ProviderError(f"Stripe refused the request: {exc.code or type(exc).__name__}") from None

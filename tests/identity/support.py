@@ -46,12 +46,12 @@ def make_idp(tmp_path: Path, clock: Clock, *, credentials: ClientCredentials | N
 
 
 def make_rp(idp: DevIdp, session: Session, clock: Clock, *, credentials: ClientCredentials | None = None,
-            realm: str = "citizen") -> RelyingParty:
+            realm: str = "citizen", acr_levels: AcrLevels = ACR) -> RelyingParty:
     """A relying party talking to ``idp`` in-process."""
     http = DevIdpTransport(idp, lambda: session)
     config = ProviderConfig(realm=realm, issuer=ISSUER, credentials=credentials or ClientSecretBasic("rp", SECRET),
                             redirect_uri=REDIRECT, post_logout_redirect_uri=LOGGED_OUT,
-                            scopes=("openid", "profile", "vneid"), acr_levels=ACR)
+                            scopes=("openid", "profile", "vneid"), acr_levels=acr_levels)
     return RelyingParty(config, ProviderKeys(ISSUER, http, clock=clock), http, clock)
 
 

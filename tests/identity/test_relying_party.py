@@ -3,9 +3,10 @@
 import pytest
 from joserfc.jwk import ECKey, RSAKey
 
+from identity.citizens import ClaimNames, facts_from_claims
 from identity.devidp.accounts import CITIZENS
 from identity.errors import LoginRejected
-from identity.levels import LEVEL_1, LEVEL_2
+from identity.levels import LEVEL_1, LEVEL_2, UNKNOWN, AcrLevels
 from identity.oidc.client_auth import PrivateKeyJwt
 from tests.identity.support import BROWSER, authorize, login, make_idp, make_rp, start_clock
 
@@ -71,3 +72,23 @@ def test_logout_url_carries_the_hint_and_a_registered_return(db, tmp_path, clock
     url = rp.logout_url("header.payload.sig", "st")
     assert url.startswith("http://localhost/op/end-session?id_token_hint=header.payload.sig")
     assert "post_logout_redirect_uri=http%3A%2F%2Flocalhost%2Frp%2Flogged-out" in url and "state=st" in url
+
+
+def test_an_acr_the_configuration_does_not_map_proves_nothing_and_warns_the_operator(db, tmp_path, clock, caplog):
+    idp = make_idp(tmp_path, clock)
+    rp = make_rp(idp, db, clock, acr_levels=AcrLevels("urn:other:loa:1", "urn:other:loa:2"))
+    with caplog.at_level("WARNING", logger="identity.oidc.relying_party"):
+        verified = login(rp, idp, db, HN_L2.subject)
+    assert verified.eid_level == UNKNOWN
+    [warning] = [r for r in caplog.records if r.getMessage() == "acr value not mapped to an e-ID level"]
+    assert warning.acr == "urn:vn:vneid:loa:2" and warning.configured == ["urn:other:loa:1", "urn:other:loa:2"]
+
+
+def test_a_missing_claim_is_logged_by_its_configured_name_never_by_value(caplog):
+    names = ClaimNames(personal_id="cccd")
+    claims = {"sub": "s1", "so_dinh_danh": HN_L2.personal_id, "name": "Nguyễn Văn A"}
+    with caplog.at_level("WARNING", logger="identity.citizens"), pytest.raises(LoginRejected):
+        facts_from_claims(claims, names, issuer="https://idp.test", eid_level=LEVEL_2)
+    [warning] = [r for r in caplog.records if r.getMessage() == "login claim missing or invalid"]
+    assert (warning.claim, warning.setting, warning.present) == ("cccd", "GATEWAY_OIDC_CLAIM_PERSONAL_ID", False)
+    assert warning.claims_received == ["name", "so_dinh_danh", "sub"] and HN_L2.personal_id not in caplog.text

@@ -90,6 +90,14 @@ def test_stripe_failures_are_typed(provider, fake, wall_clock, status, error):
         provider.create_session(_request(wall_clock))
 
 
+def test_a_refusal_is_logged_with_stripes_own_words(provider, fake, wall_clock, caplog):
+    fake.fail_next.append(400)
+    with caplog.at_level("WARNING", logger="payments.providers.stripe"), pytest.raises(ProviderError):
+        provider.create_session(_request(wall_clock))
+    [record] = [r for r in caplog.records if r.getMessage() == "stripe refused the request"]
+    assert record.http_status == 400 and "fake failure" in record.provider_message
+
+
 def test_an_amount_above_stripes_maximum_is_refused_before_calling_it(provider, fake, wall_clock):
     with pytest.raises(ProviderError) as error:
         provider.create_session(replace(_request(wall_clock), amount=vnd(100_000_000)))
