@@ -37,7 +37,7 @@ def _setup(folder: str):
         spec = ClientSpec(name="bench", agency_code="BENCH", service_codes=("LLTP",), scopes=("read", "create"),
                           callback_url="http://127.0.0.1:9/callbacks", return_url_domains=("bench.example.vn",),
                           rate_limit_per_minute=100_000)
-        key = register_client(session, spec, keyring=app.extensions["gateway.agency"], actor="bench",
+        key = register_client(session, spec, keyring=app.extensions["gateway.runtime"].keyring, actor="bench",
                               clock=SYSTEM_CLOCK).api_key
     return app, key
 
@@ -71,7 +71,7 @@ def run() -> dict[str, float]:
         for _ in range(ROUNDS):
             rates["quote"].append(_rate(quote, REQUESTS))
             rates["bill"].append(_rate(bill, REQUESTS))
-        app.extensions["gateway.db"].engine.dispose()
+        app.extensions["gateway.runtime"].dispose()
     quote_rate, bill_rate = statistics.mean(rates["quote"]), statistics.mean(rates["bill"])
     print(f"in-process, SQLite, {ROUNDS} interleaved rounds of {REQUESTS} requests")
     print(f"  {'POST /api/v1/quotes (baseline)':34} {quote_rate:8,.0f} req/s")

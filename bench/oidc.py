@@ -78,7 +78,7 @@ def run() -> dict[str, float]:
         logins = _rate(LOGINS, lambda: _login(client, subject))
         fetches = keys.jwks_fetches - fetches_before
         verify_us, bare_us = _verification_cost(app, keys, Path(folder))
-        app.extensions["gateway.db"].engine.dispose()
+        app.extensions["gateway.runtime"].dispose()
     print(f"in-process (Flask test client, SQLite), {LOGINS} + 1 logins of one citizen through the whole code flow")
     print(f"  {'GET /healthz (baseline)':34} {healthz:10,.0f} req/s")
     print(f"  {'full login (4 requests)':34} {logins:10,.0f} logins/s   ({healthz / logins:.1f}x a healthz)")

@@ -27,6 +27,7 @@ from payments.checkout import start_payment
 from payments.notifications import check_on_return
 from payments.providers import register_provider
 from payments.providers.sandbox import SandboxProvider
+from payments.providers.sandbox_store import SandboxStore
 from payments.starting import PayerSession
 
 SUCCESS_CARD = "4242424242424242"
@@ -40,7 +41,9 @@ app = Flask(__name__)
 engine = make_engine(os.environ.get("BENCH_PAYMENTS_DB", "postgresql://postgres@127.0.0.1:5432/bench_payments"),
                      pool_size=4, max_overflow=0)
 factory = make_session_factory(engine)
-sandbox = register_provider(SandboxProvider(secret="b" * 32, base_url="http://127.0.0.1", clock=SYSTEM_CLOCK))
+sandbox = register_provider(SandboxProvider(secret="b" * 32, base_url="http://127.0.0.1", clock=SYSTEM_CLOCK,
+                                            store=SandboxStore.for_database(engine.url.render_as_string(False),
+                                                                            engine)))
 
 
 def create_and_pay(reference: str, key: str) -> dict[str, object]:

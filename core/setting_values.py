@@ -58,8 +58,9 @@ def http_url(name: str, raw: str) -> str:
 def queue_url(name: str, raw: str) -> str:
     value = raw.strip()
     scheme = urlsplit(value).scheme
-    if scheme not in ("sqlite", "redis", "rediss", "memory"):
-        raise SettingsError(name, f"{raw!r} is not a queue URL; expected redis://host:6379/0 or sqlite:///path")
+    if scheme not in ("sqlite", "redis", "rediss", "unix", "memory"):
+        raise SettingsError(name, f"{raw!r} is not a queue URL; expected redis://host:6379/0, "
+                                  "unix:///path/redis.sock?db=0 or sqlite:///path")
     if scheme == "sqlite":
         Path(value.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     return value
@@ -67,8 +68,9 @@ def queue_url(name: str, raw: str) -> str:
 
 def storage_url(name: str, raw: str) -> str:
     value = raw.strip()
-    if urlsplit(value).scheme not in ("memory", "redis", "rediss"):
-        raise SettingsError(name, f"{raw!r} is not a rate-limit storage URL; expected memory:// or redis://…")
+    if urlsplit(value).scheme not in ("memory", "redis", "rediss", "redis+unix"):
+        raise SettingsError(name, f"{raw!r} is not a rate-limit storage URL; expected memory://, redis://… "
+                                  "or redis+unix:///path/redis.sock")
     return value
 
 
@@ -163,6 +165,14 @@ def webhook_secrets(name: str, raw: str) -> tuple[str, ...]:
     if any(not part.startswith("whsec_") for part in secrets_):
         raise SettingsError(name, "must be a comma-separated list of Stripe signing secrets (whsec_…)")
     return secrets_
+
+
+def secret_list(name: str, raw: str) -> tuple[str, ...]:
+    # Never echo a value: they are secrets.
+    values = tuple(part.strip() for part in raw.split(",") if part.strip())
+    if any(len(value) < 32 for value in values):
+        raise SettingsError(name, "must be a comma-separated list of secrets of at least 32 characters each")
+    return values
 
 
 #: The documented development key of the demo agency client (README, docs/api.md); never valid in production.

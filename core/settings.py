@@ -32,6 +32,7 @@ from core.setting_values import (
     queue_url,
     scopes,
     secret_key,
+    secret_list,
     storage_url,
     stripe_key,
     text,
@@ -128,6 +129,9 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_PERSONAL_DATA_KEY", optional_secret, lambda v: "",
              "Master key (32+ characters) for encrypting personal ID numbers and keying their lookup hash. "
              "Empty: derived from `GATEWAY_SECRET_KEY`; set it separately in production.", secret=True),
+    Variable("GATEWAY_DOCUMENT_SIGNING_SECRETS", secret_list, lambda v: "",
+             "Comma-separated secrets (32+ characters each) the receipt signing keys are derived from: the first "
+             "signs, the others still verify (rotation). Empty: derived from `GATEWAY_SECRET_KEY`.", secret=True),
     Variable("GATEWAY_SANDBOX_ENABLED", boolean, lambda v: "false" if v["env"] == "production" else "true",
              "Offer the sandbox payment provider (test cards, no real money). On by default except in production."),
     Variable("GATEWAY_STRIPE_SECRET_KEY", stripe_key, lambda v: "",
@@ -178,6 +182,7 @@ class Settings:
     staff_oidc_scopes: str
     dev_idp_enabled: bool
     personal_data_key: str
+    document_signing_secrets: tuple[str, ...]
     sandbox_enabled: bool
     stripe_secret_key: str
     stripe_webhook_secrets: tuple[str, ...]
@@ -252,7 +257,7 @@ class Settings:
             raise SettingsError("GATEWAY_BASE_URL", "must be an https URL in production")
         if self.database_url.startswith("sqlite"):
             raise SettingsError("GATEWAY_DATABASE_URL", "production needs PostgreSQL, not SQLite")
-        if not self.queue_url.startswith(("redis://", "rediss://")):
+        if not self.queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("GATEWAY_QUEUE_URL", "production needs a Redis queue (redis://…)")
         if self.demo_agency_key:
             raise SettingsError("GATEWAY_DEMO_AGENCY_KEY", "must not be set in production (it is a public demo key)")

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from dataclasses import replace
 
-from flask import Flask, current_app
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK
@@ -35,14 +35,9 @@ def configure_callbacks(settings: Settings) -> ClientKeyring:
     return keyring
 
 
-def init_app(app: Flask, settings: Settings) -> None:
-    """Keep the keyring for the API's authentication."""
-    app.extensions["gateway.agency"] = configure_callbacks(settings)
-
-
 def keyring() -> ClientKeyring:
     """The current app's API-client keyring."""
-    return current_app.extensions["gateway.agency"]
+    return current_app.extensions["gateway.runtime"].keyring
 
 
 def seed_demo_agency(session: Session, settings: Settings | None = None) -> int:

@@ -8,10 +8,10 @@ from flask import Flask
 
 from core.migrations import pending_migrations
 from core.settings import Settings
-from gateway import agency_runtime, database, errors, i18n, payments_runtime, security
+from gateway import database, errors, i18n, security
 from gateway.database import commit_request_session
-from gateway.jobs import build_queue
 from gateway.logs import configure_logging
+from gateway.runtime import build_runtime
 
 
 class StartupRefused(RuntimeError):
@@ -35,13 +35,13 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
     app = GatewayFlask(__name__, instance_path=str(settings.instance_path))
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.env == "test")
     app.extensions["gateway.settings"] = settings
-    db = database.init_app(app, settings)
-    if settings.production and pending_migrations(db.engine):
-        db.engine.dispose()
+    runtime = build_runtime(settings)
+    if settings.production and pending_migrations(runtime.database.engine):
+        runtime.dispose()
         raise StartupRefused("the database has pending migrations; run `python -m gateway migrate` first")
-    app.extensions["gateway.queue"] = build_queue(settings, db.session_factory)
-    payments_runtime.init_app(app, settings)
-    agency_runtime.init_app(app, settings)
+    app.extensions["gateway.runtime"] = runtime
+    app.extensions["gateway.queue"] = runtime.queue
+    database.init_app(app, runtime.database)
     security.init_app(app, settings)
     i18n.init_app(app)
     errors.init_app(app)

@@ -22,8 +22,8 @@ from identity.models import Citizen, WebSession
 from payments import bills as bill_service
 from payments import queries
 from payments.checkout import start_payment
-from payments.errors import BillNotFound, IdempotencyKeyInProgress, ProviderUnavailable
-from payments.expiry import mark_unknown
+from payments.errors import BillNotFound, IdempotencyKeyInProgress, ProviderError, ProviderUnavailable
+from payments.expiry import cancel_payment, mark_unknown
 from payments.idempotency import StoredResponse
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
@@ -150,13 +150,33 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
     """What the return page shows: the provider is asked (the return URL itself decides nothing)."""
     bill = owned_bill(session, citizen, bill_public_id)
     payment = latest_payment(session, bill)
-    if payment is not None and payment.status in ("created", "started", "submitted", "unknown"):
+    if payment is not None and payment.status in LIVE_STATUSES:
         try:
             with session.begin_nested():
                 check_on_return(session, payment.public_id, clock=clock)
         except ProviderUnavailable:  # not known yet: the page keeps waiting; a job resolves it
             if payment.status == "submitted":
                 mark_unknown(session, payment.public_id, clock=clock)
+        except ProviderError as exc:  # refused for good: the page offers to cancel the attempt and start again
+            log.warning("status query refused on return", extra={"provider": payment.provider, "code": exc.code,
+                                                                  "error": exc.message})
         session.refresh(payment)
         session.refresh(bill)
     return BillView(bill, payment, issued_receipt(session, bill.id))
+
+
+LIVE_STATUSES = ("created", "started", "submitted", "unknown")
+
+
+def abandon_attempt(session: Session, citizen: Citizen, bill_public_id: str, *, clock: Clock) -> str | None:
+    """The payer gives up the attempt in progress so they can pay again; return its status afterwards.
+
+    The provider is asked to close the session first, so money taken at the last second is never lost:
+    then the attempt ends ``succeeded`` and the bill is paid. None when no attempt was in progress.
+    """
+    bill = owned_bill(session, citizen, bill_public_id)
+    payment = latest_payment(session, bill)
+    if payment is None or payment.status not in LIVE_STATUSES:
+        return None
+    return cancel_payment(session, payment.public_id, cause="payer", clock=clock)
+

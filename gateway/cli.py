@@ -6,6 +6,7 @@ traceback, because this is the first thing a newcomer or an operator sees.
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import sys
@@ -29,8 +30,12 @@ def cli() -> None:
 @cli.command()
 def migrate() -> None:
     """Bring the database schema to the newest migration."""
+    from payments.providers.sandbox_store import SandboxStore
+
     settings = _settings()
     upgrade(settings.database_url)
+    if settings.sandbox_enabled:
+        SandboxStore.for_database(settings.database_url).dispose()  # the sandbox provider's own table
     click.echo("database schema is up to date")
 
 
@@ -80,30 +85,33 @@ def _build_app_once() -> None:
         app = create_app()
     except StartupRefused as exc:
         raise click.ClickException(str(exc)) from None
-    app.extensions["gateway.db"].engine.dispose()
+    app.extensions["gateway.runtime"].dispose()
 
 
 @cli.command()
 @click.option("--threads", default=2, show_default=True)
 def worker(threads: int) -> None:
-    """Run the background job worker (Huey consumer) in the foreground."""
-    from gateway.jobs import build_queue, run_worker
+    """Run the background job worker (Huey consumer) in the foreground, wired exactly as the web app."""
+    from gateway.jobs import run_worker
     from gateway.logs import configure_logging
+    from gateway.runtime import build_runtime
 
     settings = _settings()
     configure_logging(settings.log_level, settings.secret_values())
-    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
-    run_worker(queue, threads)
+    runtime = build_runtime(settings)
+    logging.getLogger("gateway.worker").info("worker starting", extra={
+        "providers": sorted(runtime.providers), "threads": threads})
+    run_worker(runtime.queue, threads)
 
 
 @cli.command()
 def relay() -> None:
     """Re-send outbox jobs that were lost between a commit and the queue (normally periodic)."""
-    from gateway.jobs import build_queue
+    from gateway.runtime import build_runtime
 
-    settings = _settings()
-    queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)))
-    click.echo(f"re-sent {queue.relay()} jobs")
+    runtime = build_runtime(_settings())
+    click.echo(f"re-sent {runtime.queue.relay()} jobs")
+    runtime.dispose()
 
 
 @cli.command("create-admin")

@@ -6,28 +6,14 @@ response is only sent for work that is durable, and any exception rolls everythi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Flask, current_app, g
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from core.db import make_engine, make_session_factory
-from core.settings import Settings
+from gateway.runtime import Database
 
 
-@dataclass
-class Database:
-    """The engine and session factory of one app."""
-
-    engine: Engine
-    session_factory: sessionmaker[Session]
-
-
-def init_app(app: Flask, settings: Settings) -> Database:
-    """Create the engine and session factory, and close each request's session at teardown."""
-    engine = make_engine(settings.database_url)
-    database = Database(engine, make_session_factory(engine))
+def init_app(app: Flask, database: Database) -> Database:
+    """Serve requests from ``database`` and close each request's session at teardown."""
     app.extensions["gateway.db"] = database
     app.teardown_appcontext(_close_session)
     return database

@@ -45,11 +45,11 @@ KEEP_DONE_JOBS = timedelta(days=14)
 
 
 def make_huey(queue_url: str, name: str = "gateway") -> Huey:
-    """Return the Huey instance for ``queue_url`` (redis://, sqlite:///path or memory://).
+    """Return the Huey instance for ``queue_url`` (redis://, unix:// (Redis on a socket), sqlite:///path or memory://).
 
     ``name`` keys the queue inside its store: two gateways (or two test runs) can share one Redis.
     """
-    if queue_url.startswith(("redis://", "rediss://")):
+    if queue_url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(name, url=queue_url, utc=True)
     if queue_url.startswith("sqlite:///"):
         return SqliteHuey(name, filename=str(Path(queue_url.removeprefix("sqlite:///"))), utc=True)
@@ -133,9 +133,6 @@ def build_queue(settings: Settings, session_factory: sessionmaker[Session], *, n
     """Create the queue for ``settings`` and send staged jobs whenever a session commits."""
     for module in JOB_MODULES:
         import_module(module)
-    from gateway.agency_runtime import configure_callbacks
-
-    configure_callbacks(settings)
     queue = JobQueue(make_huey(settings.queue_url, name), session_factory, settings.job_lease_seconds)
     outbox.install_dispatch_hook(session_factory, queue.dispatch)
     return queue

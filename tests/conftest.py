@@ -20,6 +20,10 @@ from core.db import Base, make_engine, make_session_factory
 from core.migrations import upgrade
 from core.settings import Settings
 from gateway import create_app
+from payments.providers.sandbox_store import SandboxStore, sandbox_sessions
+
+#: The headless browser (chromium, page) is one session-wide fixture for every folder that drives one.
+pytest_plugins = ["tests.browser_fixtures"]
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")
@@ -76,7 +80,7 @@ def app(database_url, tmp_path_factory):
     """The gateway app on one backend."""
     app = create_app(make_test_settings(tmp_path_factory.mktemp("app"), database_url))
     yield app
-    app.extensions["gateway.db"].engine.dispose()
+    app.extensions["gateway.runtime"].dispose()
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +94,7 @@ def make_app(database_url, tmp_path_factory):
 
     yield build
     for app in built:
-        app.extensions["gateway.db"].engine.dispose()
+        app.extensions["gateway.runtime"].dispose()
 
 
 @pytest.fixture()
@@ -138,6 +142,22 @@ def empty_all_tables(engine) -> None:
                 connection.exec_driver_sql(f"DELETE FROM {name}")
         except DBAPIError:
             continue  # an append-only table: its rows stay, as they would in production
+
+
+@pytest.fixture()
+def sandbox_store(database_url, tmp_path):
+    """The sandbox provider's own store on this backend, empty for this test (it commits for real)."""
+    if database_url.startswith("sqlite"):
+        store = SandboxStore.for_database(f"sqlite:///{tmp_path / 'gateway.db'}")  # its own file beside it
+        yield store
+        store.dispose()
+        return
+    engine = make_engine(database_url)
+    store = SandboxStore.for_database(database_url, engine)
+    with engine.begin() as connection:  # apps of other tests share the table and commit to it
+        connection.execute(sandbox_sessions.delete())
+    yield store
+    engine.dispose()
 
 
 @pytest.fixture()

@@ -143,13 +143,21 @@ def settle(bill_id: str):
     return redirect(url_for("bills.show", bill_id=bill.public_id), 303)
 
 
+@bp.post("/<bill_id>/abandon")
+@require_citizen()
+def abandon(bill_id: str):
+    """Give up the attempt in progress (closed at the provider first) and go back to the bill to pay again."""
+    citizen, _, _ = _citizen_context()
+    citizen_bills.abandon_attempt(db_session(), citizen, bill_id, clock=SYSTEM_CLOCK)
+    return redirect(url_for("bills.show", bill_id=bill_id), 303)
+
+
 @bp.get("/<bill_id>/return")
 @require_citizen()
 def payment_return(bill_id: str):
     """Back from the provider: ask it for the outcome and wait (meta refresh) until there is one."""
     citizen, _, _ = _citizen_context()
     view = citizen_bills.outcome_on_return(db_session(), citizen, bill_id, clock=SYSTEM_CLOCK)
-    waiting = view.live_payment is not None and view.live_payment.status in (
-        "created", "started", "submitted", "unknown")
+    waiting = view.live_payment is not None and view.live_payment.status in citizen_bills.LIVE_STATUSES
     return render_template("bills/return.html", view=view, bill=view.bill, payment=view.live_payment,
                            waiting=waiting)

@@ -19,9 +19,9 @@ Design overview
 * Session ids derive from the idempotency key, so a repeated ``create_session`` returns the same
   session; like Stripe, the same key with different parameters is refused. ``sessions_opened``
   counts distinct sessions (tests assert "one provider session").
-* State lives in this object (thread-safe), standing in for the provider's own database. Run one
-  instance per process; several gunicorn workers would each hold their own, so the embedded default
-  serves the sandbox page and its webhook from one process.
+* State lives in the sandbox's own table (``sandbox_store``), standing in for the provider's own
+  database: every gunicorn worker, job worker and node sees the same sessions, and they survive a
+  restart. Each change is one short locked transaction, so two workers cannot both pay a session.
 """
 
 from __future__ import annotations
@@ -29,12 +29,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 
 from core.clock import Clock
+from core.money import Money
 from payments.errors import NotificationRejected, ProviderError, ProviderUnavailable
 from payments.providers.base import (
     Notification,
@@ -46,6 +47,7 @@ from payments.providers.base import (
     SessionRequest,
     StatusReport,
 )
+from payments.providers.sandbox_store import SandboxStore, SessionMissing, SessionRow
 
 SIGNATURE_HEADER = "Sandbox-Signature"
 LATE_NOTIFICATION_DELAY = timedelta(minutes=10)
@@ -80,77 +82,78 @@ class Delivery:
     delay: timedelta
 
 
-@dataclass
-class _SandboxSession:
-    request: SessionRequest
-    report: StatusReport
-    query_timeouts: int = 0
-    events: int = 0
-
-
 class SandboxProvider(PaymentProvider):
     """Deterministic test payments selected by card number; see the module docstring."""
 
     name = "sandbox"
 
-    def __init__(self, *, secret: str, base_url: str, clock: Clock, tolerance_seconds: int = 300):
+    def __init__(self, *, secret: str, base_url: str, clock: Clock, store: SandboxStore,
+                 tolerance_seconds: int = 300):
         self._secret = secret.encode()
         self._base_url = base_url.rstrip("/")
         self._clock = clock
         self._tolerance = tolerance_seconds
-        self._sessions: dict[str, _SandboxSession] = {}
-        self._lock = threading.Lock()
+        self._store = store
 
     @property
     def sessions_opened(self) -> int:
         """How many distinct sessions were opened."""
-        return len(self._sessions)
+        return self._store.count()
 
     def create_session(self, request: SessionRequest) -> ProviderSession:
         """Open (or, for a known idempotency key, return) a session."""
         session_id = "sbx_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24]
-        with self._lock:
-            if session_id not in self._sessions:
-                report = StatusReport(session_id, ProviderStatus.PENDING, request.payment_reference, request.amount)
-                self._sessions[session_id] = _SandboxSession(request, report)
-            elif self._sessions[session_id].request != request:  # as Stripe does: a key means one request
-                raise ProviderError("sandbox idempotency key reused with different parameters",
-                                    code="idempotency_key_reused_at_provider")
+        now = self._clock.now()
+        row = SessionRow(session_id, _digest(request), request.payment_reference, request.amount.amount,
+                         request.amount.currency, request.expires_at, ProviderStatus.PENDING.value, None, None,
+                         0, 0, now, now)
+        if self._store.insert_or_get(row).request_digest != row.request_digest:  # as Stripe: one key, one request
+            raise ProviderError("sandbox idempotency key reused with different parameters",
+                                code="idempotency_key_reused_at_provider")
         return ProviderSession(session_id, f"{self._base_url}/sandbox/pay/{session_id}", request.expires_at)
 
     def fetch_status(self, session_id: str) -> StatusReport:
         """Return the session's status; a pending session past its expiry reports EXPIRED."""
-        with self._lock:
-            state = self._session(session_id)
-            if state.query_timeouts > 0:
-                state.query_timeouts -= 1
-                raise ProviderUnavailable("sandbox status query timed out (test card 4000000000000341)")
-            if state.report.status is ProviderStatus.PENDING and self._clock.now() >= state.request.expires_at:
-                state.report = replace(state.report, status=ProviderStatus.EXPIRED)
-            return state.report
+        with self._changing(session_id) as row:
+            if row.query_timeouts > 0:
+                row.query_timeouts -= 1
+                timed_out = True
+            else:
+                timed_out = False
+                self._expire_if_due(row)
+        if timed_out:  # raised after the decrement is written, so the next query answers
+            raise ProviderUnavailable("sandbox status query timed out (test card 4000000000000341)")
+        return _report(row)
 
     def cancel_session(self, session_id: str) -> StatusReport:
         """Cancel a pending session; a finished one keeps (and reports) its outcome."""
-        with self._lock:
-            state = self._session(session_id)
-            if state.report.status is ProviderStatus.PENDING:
-                state.report = replace(state.report, status=ProviderStatus.CANCELLED, failure_code="cancelled")
-            return state.report
+        with self._changing(session_id) as row:
+            if row.status == ProviderStatus.PENDING:
+                row.status, row.failure_code = ProviderStatus.CANCELLED.value, "cancelled"
+        return _report(row)
 
     def pay(self, session_id: str, card_number: str) -> list[Delivery]:
         """Simulate the payer submitting ``card_number`` on the hosted page; return notifications to send."""
         behaviour = TEST_CARDS.get(card_number.replace(" ", ""), UNKNOWN_CARD)
-        with self._lock:
-            state = self._session(session_id)
-            if state.report.status is not ProviderStatus.PENDING:
+        with self._changing(session_id) as row:
+            self._expire_if_due(row)
+            if row.status != ProviderStatus.PENDING:
                 return []  # a finished session cannot be paid again
-            ref = f"sbxpay_{session_id[4:]}" if behaviour.status is ProviderStatus.SUCCEEDED else None
-            state.report = replace(state.report, status=behaviour.status, failure_code=behaviour.failure_code,
-                                   payment_ref=ref)
-            state.query_timeouts = behaviour.query_timeouts
+            row.status, row.failure_code = behaviour.status.value, behaviour.failure_code
+            if behaviour.status is ProviderStatus.SUCCEEDED:
+                row.payment_ref = f"sbxpay_{session_id[4:]}"
+            row.query_timeouts = behaviour.query_timeouts
         if behaviour.notify_after is None:
             return []
         return [self.notification(session_id, behaviour.status, delay=behaviour.notify_after)]
+
+    def is_open(self, session_id: str) -> bool:
+        """Whether the hosted page may still take a card for ``session_id`` (False when unknown)."""
+        try:
+            row = self._store.get(session_id)
+        except SessionMissing:
+            return False
+        return row.status == ProviderStatus.PENDING and self._clock.now() < row.expires_at
 
     def cancel_by_payer(self, session_id: str) -> list[Delivery]:
         """Simulate the payer pressing "cancel" on the hosted page."""
@@ -159,10 +162,9 @@ class SandboxProvider(PaymentProvider):
 
     def notification(self, session_id: str, status: ProviderStatus, *, delay: timedelta = timedelta(0)) -> Delivery:
         """Return a signed notification that ``session_id`` is now ``status`` (each call is a new event)."""
-        with self._lock:
-            state = self._session(session_id)
-            state.events += 1
-            event_id = f"evt_{session_id[4:]}_{state.events}"
+        with self._changing(session_id) as row:
+            row.events += 1
+        event_id = f"evt_{session_id[4:]}_{row.events}"
         status = ProviderStatus(status)
         body = json.dumps({"id": event_id, "type": f"session.{status.value}", "session_id": session_id,
                            "status": status.value}, separators=(",", ":")).encode()
@@ -191,17 +193,46 @@ class SandboxProvider(PaymentProvider):
 
     def refund(self, request: RefundRequest) -> RefundResult:
         """Refund a captured sandbox session (always succeeds; idempotent by key)."""
-        with self._lock:
-            state = self._session(request.session_id)
-            if state.report.status is not ProviderStatus.SUCCEEDED:
-                raise ProviderError("sandbox session was not paid", code="refund_not_captured")
+        if self._get(request.session_id).status != ProviderStatus.SUCCEEDED:
+            raise ProviderError("sandbox session was not paid", code="refund_not_captured")
         return RefundResult("sbxre_" + hashlib.sha256(request.idempotency_key.encode()).hexdigest()[:24], True)
 
-    def _session(self, session_id: str) -> _SandboxSession:
-        state = self._sessions.get(session_id)
-        if state is None:
-            raise ProviderError(f"sandbox has no session {session_id}", code="provider_session_not_found")
-        return state
+    def _expire_if_due(self, row: SessionRow) -> None:
+        if row.status == ProviderStatus.PENDING and self._clock.now() >= row.expires_at:
+            row.status = ProviderStatus.EXPIRED.value
+
+    def _get(self, session_id: str) -> SessionRow:
+        try:
+            return self._store.get(session_id)
+        except SessionMissing:
+            raise _missing(session_id) from None
+
+    @contextmanager
+    def _changing(self, session_id: str) -> Iterator[SessionRow]:
+        try:
+            with self._store.changing(session_id, self._clock.now()) as row:
+                yield row
+        except SessionMissing:
+            raise _missing(session_id) from None
+
+
+def _missing(session_id: str) -> ProviderError:
+    return ProviderError(f"sandbox has no session {session_id}", code="provider_session_not_found")
+
+
+def _report(row: SessionRow) -> StatusReport:
+    return StatusReport(row.session_id, ProviderStatus(row.status), row.reference, Money(row.amount, row.currency),
+                        payment_ref=row.payment_ref, failure_code=row.failure_code)
+
+
+def _digest(request: SessionRequest) -> str:
+    canonical = json.dumps({
+        "reference": request.payment_reference, "amount": request.amount.amount,
+        "currency": request.amount.currency, "description": request.description, "return_url": request.return_url,
+        "opened_at": request.opened_at.isoformat(), "expires_at": request.expires_at.isoformat(),
+        "key": request.idempotency_key, "metadata": dict(sorted(request.metadata.items()))},
+        sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

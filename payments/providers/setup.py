@@ -8,15 +8,17 @@ from core.clock import Clock
 from payments.providers import register_provider
 from payments.providers.base import PaymentProvider
 from payments.providers.sandbox import SandboxProvider
+from payments.providers.sandbox_store import SandboxStore
 
 
 def configure_providers(*, base_url: str, clock: Clock, sandbox_secret: str | None,
-                        stripe_secret_key: str | None = None, stripe_webhook_secrets: Sequence[str] = (),
+                        sandbox_store: SandboxStore | None = None, stripe_secret_key: str | None = None,
+                        stripe_webhook_secrets: Sequence[str] = (),
                         stripe_api_base: str | None = None) -> list[PaymentProvider]:
-    """Register the sandbox (when it has a secret) and Stripe (when it has a key); return them."""
+    """Register the sandbox (when it has a secret and a store) and Stripe (when it has a key); return them."""
     providers: list[PaymentProvider] = []
-    if sandbox_secret:
-        providers.append(SandboxProvider(secret=sandbox_secret, base_url=base_url, clock=clock))
+    if sandbox_secret and sandbox_store is not None:
+        providers.append(SandboxProvider(secret=sandbox_secret, base_url=base_url, clock=clock, store=sandbox_store))
     if stripe_secret_key:
         from payments.providers.stripe import StripeProvider  # the SDK is loaded only when Stripe is used
 

@@ -18,7 +18,8 @@ from playwright.sync_api import expect
 
 from identity.devidp.seed import seed_demo_staff
 from tests.admin.finance.support import at_vietnam, booked_refund, days_ago, payment
-from tests.browser.conftest import screenshot, served_gateway
+from tests.browser.conftest import served_gateway
+from tests.browser_fixtures import screenshot
 from tests.payments.reconciliation.test_bank import statement
 
 pytestmark = pytest.mark.browser
@@ -78,8 +79,8 @@ def officer_steps(page, base_url: str, app) -> str:
     page.get_by_role("button", name="Bắt đầu đối soát").click()
     expect(page.get_by_text("Đang chờ tiến trình nền bắt đầu đối soát…")).to_be_visible()
     screenshot(page, "finance-run-waiting-360px")
-    assert app.extensions["gateway.queue"].drain() == 1  # the worker's turn
-    page.wait_for_url(re.compile(r"/admin/finance/runs/\d+$"), timeout=10_000)  # the meta refresh
+    # The job worker (a process of its own) runs it; the page follows by its meta refresh.
+    page.wait_for_url(re.compile(r"/admin/finance/runs/\d+$"), timeout=60_000)
     run_url = page.url
     page.get_by_role("button", name="Xác nhận khớp").click()
     expect(page.get_by_text("Đã xác nhận", exact=True)).to_be_visible()

@@ -10,8 +10,8 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot
 from tests.browser.test_finance_flow import finance_server, fits, log_in  # noqa: F401  (module fixture)
+from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser
 

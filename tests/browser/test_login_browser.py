@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import screenshot, served_gateway
+from tests.browser.conftest import served_gateway
+from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from core.geography import seed_provinces
-from gateway import payments_runtime
 from gateway.demo_bills import seed_demo_bills
 from gateway.identity_runtime import personal_id_vault
 from subsidies.seed import seed_catalogue, seed_rules
-from tests.browser.conftest import ARTIFACTS, screenshot, served_gateway
+from tests.browser.conftest import served_gateway
+from tests.browser_fixtures import ARTIFACTS, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -43,10 +44,8 @@ def _fits(page) -> None:
 
 @pytest.fixture()
 def server(pay_server):
-    """The live server, its sandbox registered again (another module's app may have replaced it)."""
-    base_url, app, settings = pay_server
-    payments_runtime.init_app(app, settings)
-    return base_url
+    """The deployed gateway's address."""
+    return pay_server[0]
 
 
 def test_hanoi_level_two_citizen_sees_the_free_judicial_record_bill_and_its_receipt(server, page):
@@ -79,7 +78,11 @@ def test_hcm_citizen_pays_by_sandbox_card_downloads_the_pdf_and_verifies_the_rec
     page.get_by_role("button", name="Thanh toán 200.000 ₫").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text() == "Trang thanh toán thử nghiệm"
+    page.get_by_role("button", name="Thanh toán 200.000 ₫").click()  # nothing typed: the form says what is missing
+    expect(page.get_by_text("Vui lòng nhập số thẻ.").first).to_be_visible()
     page.get_by_label("Số thẻ").fill("4242 4242 4242 4242")
+    page.get_by_label("Ngày hết hạn (MM/YY)").fill("12/39")
+    page.get_by_label("Mã bảo mật (CVC)").fill("123")
     _fits(page)
     screenshot(page, "payments-sandbox-card-page-360px")
     page.get_by_role("button", name="Thanh toán 200.000 ₫").click()

@@ -14,7 +14,8 @@ from core.geography import seed_provinces
 from identity.devidp.seed import seed_demo_staff
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.admin.policy_support import hanoi_quote
-from tests.browser.conftest import screenshot, served_gateway
+from tests.browser.conftest import served_gateway
+from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser
 TITLE_VI = "Hà Nội hỗ trợ phí LLTP qua VNeID (gia hạn)"

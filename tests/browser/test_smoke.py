@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import screenshot
+from tests.browser_fixtures import screenshot
 
 pytestmark = pytest.mark.browser
 

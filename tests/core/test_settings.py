@@ -29,6 +29,7 @@ def test_embedded_defaults_need_no_configuration(tmp_path):
     ("GATEWAY_QUEUE_URL", "amqp://x", "is not a queue URL"),
     ("GATEWAY_JOB_LEASE_SECONDS", "ten", "is not a whole number"),
     ("GATEWAY_LOG_LEVEL", "LOUD", "is not one of"),
+    ("GATEWAY_DOCUMENT_SIGNING_SECRETS", "too-short", "at least 32 characters each"),
 ])
 def test_a_bad_value_names_its_variable(tmp_path, variable, value, message):
     with pytest.raises(SettingsError) as caught:
@@ -99,6 +100,14 @@ def test_each_webhook_secret_of_a_rotation_is_kept_out_of_logs(tmp_path):
     assert settings.stripe_webhook_secrets == ("whsec_old111", "whsec_new222")
     assert {"whsec_old111", "whsec_new222", "sk_test_abc"} <= set(settings.secret_values())
     assert "whsec" not in settings.display()["GATEWAY_STRIPE_WEBHOOK_SECRETS"]
+
+
+def test_document_signing_secrets_of_a_rotation_are_kept_in_order_and_out_of_logs(tmp_path):
+    new, old = "n" * 32, "o" * 32
+    settings = _settings(tmp_path, GATEWAY_DOCUMENT_SIGNING_SECRETS=f"{new}, {old}")
+    assert settings.document_signing_secrets == (new, old)
+    assert {new, old} <= set(settings.secret_values())
+    assert new not in str(settings.display())
 
 
 def test_the_sandbox_is_off_in_production_unless_asked_for(tmp_path):

@@ -22,7 +22,7 @@ def seed_pricing(db) -> None:
 
 def make_client(app, db, **changes):
     """Register an API client; returns (client, api key, signing secret)."""
-    made = register_client(db, replace(SPEC, **changes), keyring=app.extensions["gateway.agency"],
+    made = register_client(db, replace(SPEC, **changes), keyring=app.extensions["gateway.runtime"].keyring,
                            actor="test", clock=SYSTEM_CLOCK)
     db.flush()
     return made.client, made.api_key, made.signing_secret

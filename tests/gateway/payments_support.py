@@ -6,7 +6,6 @@ import html
 import re
 
 from core.geography import seed_provinces
-from gateway import payments_runtime
 from gateway.demo_bills import DEMO_BILLS, seed_demo_bills
 from gateway.identity_runtime import get_identity
 from payments.models.billing import Bill
@@ -18,7 +17,7 @@ _HREF = re.compile(r'href="(/receipts/[0-9a-f]{32})"')
 
 def seed_bills(app, db) -> dict[str, Bill]:
     """Seed reference data and the demo bills; register the app's providers again (tests may replace them)."""
-    payments_runtime.init_app(app, app.extensions["gateway.settings"])
+    app.extensions["gateway.runtime"].register_providers()
     seed_provinces(db)
     seed_catalogue(db)
     seed_rules(db)

@@ -75,7 +75,7 @@ def test_production_refuses_to_serve_with_pending_migrations(tmp_path, database_
         empty.dispose()
     app = create_app(settings)
     assert app.extensions["gateway.settings"].production
-    app.extensions["gateway.db"].engine.dispose()
+    app.extensions["gateway.runtime"].dispose()
 
 
 @pytest.mark.slow

@@ -57,7 +57,7 @@ def test_a_real_provider_with_a_key_file_uses_private_key_jwt(tmp_path, database
     assert isinstance(runtime.citizen.config.credentials, PrivateKeyJwt)
     assert isinstance(runtime.staff.config.credentials, ClientSecretBasic)
     assert runtime.citizen.config.redirect_uri == "http://localhost/auth/callback"
-    app.extensions["gateway.db"].engine.dispose()
+    app.extensions["gateway.runtime"].dispose()
 
 
 def test_without_any_provider_login_fails_closed(tmp_path, database_url):
@@ -66,7 +66,7 @@ def test_without_any_provider_login_fails_closed(tmp_path, database_url):
     assert client.get("/auth/login").status_code == 503
     assert client.get("/auth/staff/login").status_code == 503
     assert client.get("/dev-idp/jwks").status_code == 404
-    app.extensions["gateway.db"].engine.dispose()
+    app.extensions["gateway.runtime"].dispose()
 
 
 def test_a_real_provider_without_credentials_stops_the_app_with_one_clear_line(tmp_path, database_url):

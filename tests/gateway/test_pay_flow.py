@@ -6,6 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from payments.models.billing import Bill, Payment
+from payments.models.receipts import Receipt
+from payments.receipts import receipt_number
 from tests.gateway.oidc_support import HCM, HN_LEVEL2, local, login
 from tests.gateway.payments_support import hidden_fields, receipt_link, seed_bills
 
@@ -34,7 +36,8 @@ def _pay_with(client, bill, card: str) -> str:
     page = client.get(local(started.location)).get_data(as_text=True)
     assert "200.000 ₫" in page and "4242 4242 4242 4242" in page
     paid = client.post(local(started.location), data={"csrf_token": hidden_fields(page)["csrf_token"],
-                                                       "card_number": card, "action": "pay"})
+                                                       "card_number": card, "expiry": "12/39", "cvc": "123",
+                                                       "action": "pay"})
     assert paid.status_code == 303 and paid.location.endswith(f"/bills/{bill.public_id}/return")
     return client.get(local(paid.location)).get_data(as_text=True)
 
@@ -129,6 +132,33 @@ def test_a_changed_token_does_not_verify(app, client, receipt_path):
     assert "Không xác thực được biên lai này" in result
 
 
+def _printed_number(db, receipt_path) -> str:
+    return receipt_number(db.scalars(select(Receipt).where(Receipt.public_id == receipt_path.rsplit("/", 1)[1])).one())
+
+
+def test_anyone_verifies_a_receipt_by_its_printed_number_and_amount(app, db, receipt_path):
+    number = _printed_number(db, receipt_path)
+    public = app.test_client()
+    found = public.get("/receipts/verify", query_string={"number": number.lower(), "amount": "200.000 ₫"})
+    assert found.status_code == 200 and "Biên lai hợp lệ" in found.get_data(as_text=True)
+    wrong = public.get("/receipts/verify", query_string={"number": number, "amount": "199000"}).get_data(as_text=True)
+    assert "Không có biên lai nào mang số và số tiền này" in wrong and "Biên lai hợp lệ" not in wrong
+
+
+def test_a_number_typed_into_the_code_field_asks_for_the_amount_instead_of_crying_forgery(app, db, receipt_path):
+    number = _printed_number(db, receipt_path)
+    page = app.test_client().get("/receipts/verify", query_string={"token": number}).get_data(as_text=True)
+    assert "Không xác thực được" not in page
+    assert "Nhập số tiền đã nộp ghi trên biên lai" in page and f'value="{number}"' in page
+
+
+def test_a_malformed_number_or_amount_is_explained_next_to_its_field(app):
+    page = app.test_client().get("/receipts/verify", query_string={"number": "12345", "amount": "hai trăm"})
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'aria-invalid="true"' in text
+    assert "Nhập số biên lai đúng như in" in text and "Nhập số tiền bằng chữ số" in text
+
+
 def test_receipts_are_private_to_their_payer(app, client, receipt_path):
     other = app.test_client()
     login(other, HN_LEVEL2)
@@ -154,3 +184,75 @@ def test_cancelling_on_the_sandbox_page_cancels_the_attempt(client, db, bill):
     result = client.get(local(back.location)).get_data(as_text=True)
     assert "Lần thanh toán đã bị hủy" in result
     assert _payments(db, bill)[0].status == "cancelled"
+
+
+def _sandbox_page(client, bill):
+    started = client.post(f"/bills/{bill.public_id}/pay", data=_pay_form(client, bill))
+    page = client.get(local(started.location)).get_data(as_text=True)
+    return local(started.location), hidden_fields(page)["csrf_token"]
+
+
+@pytest.mark.parametrize("card, expiry, cvc, message", [
+    ("", "12/39", "123", "Vui lòng nhập số thẻ."),
+    ("4242 4242 4242 4241", "12/39", "123", "Số thẻ không hợp lệ."),
+    ("4242-abcd", "12/39", "123", "Số thẻ không hợp lệ."),
+    ("4242 4242 4242 4242", "13/39", "123", "Nhập ngày hết hạn theo dạng MM/YY"),
+    ("4242 4242 4242 4242", "01/20", "123", "Thẻ này đã hết hạn."),
+    ("4242 4242 4242 4242", "12/39", "12", "Nhập mã bảo mật (CVC)"),
+], ids=["empty", "luhn", "letters", "month", "expired", "cvc"])
+def test_a_mistyped_card_keeps_the_payer_on_the_form_and_is_not_a_decline(client, db, bill, card, expiry, cvc,
+                                                                           message):
+    url, csrf = _sandbox_page(client, bill)
+    answer = client.post(url, data={"csrf_token": csrf, "card_number": card, "expiry": expiry, "cvc": cvc,
+                                    "action": "pay"})
+    page = answer.get_data(as_text=True)
+    assert answer.status_code == 422 and message in page
+    assert 'aria-invalid="true"' in page and 'name="card_number"' in page  # the form, not an error page
+    assert _payments(db, bill)[0].status == "submitted"
+    fixed = client.post(url, data={"csrf_token": csrf, "card_number": "4242 4242 4242 4242", "expiry": "12/39",
+                                   "cvc": "123", "action": "pay"})
+    assert fixed.status_code == 303
+
+
+def test_a_stuck_attempt_can_be_cancelled_from_the_bill_and_paid_again(client, db, bill):
+    _sandbox_page(client, bill)  # the payer left the provider's page without paying
+    page = client.get(f"/bills/{bill.public_id}").get_data(as_text=True)
+    assert "Hủy lần này và thanh toán lại" in page
+    fields = hidden_fields(page)
+    left = client.post(f"/bills/{bill.public_id}/abandon", data={"csrf_token": fields["csrf_token"]})
+    assert left.status_code == 303 and left.location.endswith(f"/bills/{bill.public_id}")
+    assert [p.status for p in _payments(db, bill)] == ["cancelled"]
+    assert 'name="provider"' in client.get(f"/bills/{bill.public_id}").get_data(as_text=True)  # the pay form
+    _pay_with(client, bill, "4242 4242 4242 4242")
+    assert [p.status for p in _payments(db, bill)] == ["cancelled", "succeeded"]
+
+
+def test_cancelling_a_paid_attempt_keeps_the_payment(client, db, bill):
+    url, csrf = _sandbox_page(client, bill)
+    from payments.providers import get_provider
+
+    session_id = url.rsplit("/", 1)[1]
+    get_provider("sandbox").pay(session_id, "4242424242424242")  # paid; the notification has not arrived
+    fields = hidden_fields(client.get(f"/bills/{bill.public_id}").get_data(as_text=True))
+    client.post(f"/bills/{bill.public_id}/abandon", data={"csrf_token": fields["csrf_token"]})
+    assert [p.status for p in _payments(db, bill)] == ["succeeded"]
+
+
+def test_a_session_the_provider_no_longer_knows_leaves_the_payer_a_way_on(client, db, bill, tmp_path):
+    from core.clock import SYSTEM_CLOCK
+    from payments.providers import register_provider, registered_providers
+    from payments.providers.sandbox import SandboxProvider
+    from payments.providers.sandbox_store import SandboxStore
+
+    _sandbox_page(client, bill)
+    configured = registered_providers()["sandbox"]
+    empty = SandboxStore.for_database(f"sqlite:///{tmp_path / 'elsewhere.db'}")
+    register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=SYSTEM_CLOCK, store=empty))
+    try:
+        answer = client.get(f"/bills/{bill.public_id}/return")
+        assert answer.status_code == 200
+        assert "bạn có thể hủy lần thanh toán này và thanh toán lại" in answer.get_data(as_text=True)
+    finally:
+        register_provider(configured)
+        empty.dispose()
+

@@ -9,7 +9,7 @@ from payments.providers import get_provider
 
 
 def test_the_embedded_default_offers_the_sandbox_with_default_limits(app):
-    limits = app.extensions["gateway.payments"]
+    limits = app.extensions["gateway.runtime"].limits
     assert limits.expiry_window == timedelta(minutes=30)
     assert limits.refund_approval_threshold == vnd(1_000_000)
     assert get_provider("sandbox") is not None

@@ -142,6 +142,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("bills.show", "GET"): ("/bills/00000000000000000000000000000000", citizen(1), 404),
     ("bills.pay", "POST"): ("/bills/00000000000000000000000000000000/pay", citizen(1), 404),
     ("bills.settle", "POST"): ("/bills/00000000000000000000000000000000/settle", citizen(1), 404),
+    ("bills.abandon", "POST"): ("/bills/00000000000000000000000000000000/abandon", citizen(1), 404),
     ("bills.payment_return", "GET"): ("/bills/00000000000000000000000000000000/return", citizen(1), 404),
     ("receipts.show", "GET"): ("/receipts/00000000000000000000000000000000", citizen(1), 404),
     ("receipts.pdf", "GET"): ("/receipts/00000000000000000000000000000000.pdf", citizen(1), 404),

@@ -66,9 +66,10 @@ def committing(database_url, sqlite_template, tmp_path):
 
 
 @pytest.fixture()
-def sandbox(clock):
+def sandbox(clock, sandbox_store):
     """A fresh sandbox provider registered as ``sandbox``, on the test clock."""
-    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock))
+    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock,
+                                                 store=sandbox_store))
     yield provider
     unregister_provider("sandbox")
 

@@ -16,16 +16,18 @@ from payments.providers.sandbox import SandboxProvider
 from payments.settlement import settle_free_bill
 from payments.starting import record_provider_session
 from tests.payments.factories import judicial_record_quote, make_bill, make_payment
+from tests.payments.providers.sandbox_support import temporary_sandbox_store
 
 
 @contextmanager
 def register_sandbox(clock):
     """The sandbox provider registered on ``clock`` while the block runs."""
-    register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock))
-    try:
-        yield clock
-    finally:
-        unregister_provider("sandbox")
+    with temporary_sandbox_store() as store:
+        register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock, store=store))
+        try:
+            yield clock
+        finally:
+            unregister_provider("sandbox")
 
 
 @pytest.fixture()

@@ -23,10 +23,11 @@ CLEARING = accounts.provider_clearing("sandbox").code
 
 
 @pytest.fixture()
-def sandbox():
+def sandbox(sandbox_store):
     """A sandbox provider registered for this test (other tests may have unregistered the app's own)."""
     previous = registered_providers().get("sandbox")
-    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=SYSTEM_CLOCK))
+    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=SYSTEM_CLOCK,
+                                                 store=sandbox_store))
     yield provider
     unregister_provider("sandbox")
     if previous is not None:

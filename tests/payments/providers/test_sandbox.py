@@ -14,8 +14,8 @@ from payments.providers.sandbox import LATE_NOTIFICATION_DELAY, SIGNATURE_HEADER
 
 
 @pytest.fixture()
-def provider(clock):
-    return SandboxProvider(secret="s" * 32, base_url="https://pay.test/", clock=clock)
+def provider(clock, sandbox_store):
+    return SandboxProvider(secret="s" * 32, base_url="https://pay.test/", clock=clock, store=sandbox_store)
 
 
 def _request(clock, key="payment:p1:create"):
@@ -109,8 +109,18 @@ def test_a_missing_or_wrong_signature_is_rejected(provider, clock, headers):
         provider.parse_notification(delivery.body, headers)
 
 
-def test_another_secret_does_not_verify(provider, clock):
+def test_another_secret_does_not_verify(provider, clock, sandbox_store):
     delivery = _signed(provider, clock)
-    stranger = SandboxProvider(secret="x" * 32, base_url="https://pay.test", clock=clock)
+    stranger = SandboxProvider(secret="x" * 32, base_url="https://pay.test", clock=clock, store=sandbox_store)
     with pytest.raises(NotificationRejected):
         stranger.parse_notification(delivery.body, delivery.headers)
+
+
+def test_a_session_opened_by_one_process_is_paid_by_another(provider, clock, sandbox_store):
+    """Each gunicorn worker, job worker and node builds its own provider; they share the sandbox's table."""
+    session = provider.create_session(_request(clock))
+    other_worker = SandboxProvider(secret="s" * 32, base_url="https://pay.test/", clock=clock, store=sandbox_store)
+    [delivery] = other_worker.pay(session.session_id, "4242 4242 4242 4242")
+    assert provider.fetch_status(session.session_id).status is ProviderStatus.SUCCEEDED
+    assert provider.parse_notification(delivery.body, delivery.headers).session_id == session.session_id
+    assert other_worker.pay(session.session_id, "4242 4242 4242 4242") == []

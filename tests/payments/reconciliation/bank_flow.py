@@ -12,6 +12,7 @@ from payments.providers.sandbox import SandboxProvider
 from payments.reconciliation.imports import import_report
 from payments.reconciliation.service import reconcile_bank
 from tests.payments.factories import judicial_record_quote, make_payment
+from tests.payments.providers.sandbox_support import temporary_sandbox_store
 from tests.payments.reconciliation.test_bank import ACCOUNT, statement
 from tests.payments.test_settlement import _pay
 
@@ -27,11 +28,12 @@ _serial = itertools.count(1)
 def stripe_stand_in():
     """Register a sandbox under the name ``stripe`` (payments then go to ``clearing:stripe``); undo on exit."""
     earlier = registered_providers().get("stripe")
-    provider = SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=CLOCK)
-    provider.name = "stripe"
-    register_provider(provider)
-    yield provider
-    unregister_provider("stripe")
+    with temporary_sandbox_store() as store:
+        provider = SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=CLOCK, store=store)
+        provider.name = "stripe"
+        register_provider(provider)
+        yield provider
+        unregister_provider("stripe")
     if earlier is not None:
         register_provider(earlier)
 
