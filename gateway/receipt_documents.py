@@ -5,12 +5,17 @@
 * The QR code carries a much shorter signed token (receipt id, number, amount, time, and the SHA-256 of
   the signed document's canonical JSON) so it scans easily; ``/receipts/verify`` checks its signature and
   compares it with the receipt as stored, showing whether it is still valid (a refund cancels it).
+* Without the code, a receipt is checked by its printed number plus the amount paid: the number alone
+  is sequential and would let anyone read other people's receipts, so both must match, and a miss says
+  only that no receipt has that number and amount.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +24,8 @@ from flask import Flask, current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from identity.documents import DocumentRejected, DocumentSigner
+from core.settings import Settings
+from identity.documents import DerivedSigningKeys, DocumentRejected, DocumentSigner
 from payments.models.receipts import Receipt
 from payments.receipts import receipt_document, receipt_number
 
@@ -28,11 +34,18 @@ TOKEN_TYPE = "receipt-check+jws"
 
 
 def init_app(app: Flask) -> DocumentSigner:
-    """Create the document signer, its keys kept in the instance folder."""
+    """Create the document signer from the configured secrets (the same keys on every node)."""
     settings = app.extensions["gateway.settings"]
-    signer = DocumentSigner(settings.instance_path / "document_keys.json")
+    signer = DocumentSigner(DerivedSigningKeys(document_signing_secrets(settings)))
     app.extensions["gateway.documents"] = signer
     return signer
+
+
+def document_signing_secrets(settings: Settings) -> tuple[str, ...]:
+    """The configured signing secrets, or one derived from the secret key when none is configured."""
+    if settings.document_signing_secrets:
+        return settings.document_signing_secrets
+    return (hmac.new(settings.secret_key.encode(), b"document-signing", hashlib.sha256).hexdigest(),)
 
 
 def signer() -> DocumentSigner:
@@ -72,6 +85,8 @@ class Verification:
     receipt: Receipt | None = None
     matches: bool = False
     claims: dict[str, Any] | None = None
+    #: Checked by printed number and amount (nothing was signed, so ``valid_signature`` is moot).
+    by_number: bool = False
 
 
 def verify(session: Session, token: str) -> Verification:
@@ -85,6 +100,27 @@ def verify(session: Session, token: str) -> Verification:
     same = (claims["no"] == receipt_number(receipt) and claims["amt"] == receipt.amount_paid
             and claims.get("sha256") in (None, _fingerprint(receipt)))
     return Verification(True, receipt, same, claims)
+
+
+#: A printed receipt number: the series, two digits of the year, a dash, the number (BLTT26-0000042).
+_NUMBER = re.compile(r"(?P<series>[A-Z0-9]+?)(?P<yy>\d{2})-(?P<sequence>\d{1,9})")
+
+
+def looks_like_number(text: str) -> bool:
+    """Whether ``text`` is a printed receipt number rather than a signed code."""
+    return _NUMBER.fullmatch(text.strip().upper()) is not None
+
+
+def verify_by_number(session: Session, number: str, amount: int) -> Verification:
+    """Find the receipt printed with ``number`` whose amount paid is ``amount`` (both must match)."""
+    found = _NUMBER.fullmatch(number.strip().upper())
+    if found is None:
+        return Verification(True, by_number=True)
+    # Receipts carry the full year; the printed two digits are this century's (Decree 123 numbering).
+    receipt = session.scalars(select(Receipt).where(
+        Receipt.series == found["series"], Receipt.year == 2000 + int(found["yy"]),
+        Receipt.number == int(found["sequence"]), Receipt.amount_paid == amount)).one_or_none()
+    return Verification(True, receipt, receipt is not None, by_number=True)
 
 
 def _claims(token: str) -> dict[str, Any] | None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, Response, abort, current_app, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from core.clock import SYSTEM_CLOCK
 from gateway import receipt_documents
 from gateway.auth import current_principal, public, require_citizen
 from gateway.database import db_session
+from gateway.security import limiter
 from payments.models.receipts import Receipt
 from payments.receipts import receipt_number
 
@@ -71,10 +75,42 @@ def signed(receipt_id: str):
                     headers={"Content-Disposition": f'attachment; filename="bien-lai-{receipt_number(receipt)}.jws"'})
 
 
+#: What people type around an amount in đồng: thousands separators, spaces and the currency.
+_AMOUNT_DECORATION = re.compile(r"[\s.,]|₫|đ|vnd", re.IGNORECASE)
+
+
+def _amount(text: str) -> int | None:
+    digits = _AMOUNT_DECORATION.sub("", text)
+    return int(digits) if digits.isdigit() and len(digits) <= 15 else None
+
+
 @bp.get("/verify")
 @public
+@limiter.limit("30 per minute")  # receipt numbers are sequential: slow down anyone trying amounts
 def verify():
-    """Anyone can check a receipt: the QR token (or a signed document) against our keys and records."""
+    """Anyone can check a receipt: by the QR token (or signed document), or by its number plus the amount."""
     token = request.args.get("token", "").strip()
-    result = receipt_documents.verify(db_session(), token) if token else None
-    return render_template("receipts/verify.html", token=token, result=result)
+    number = request.args.get("number", "").strip()
+    if token and receipt_documents.looks_like_number(token):  # a number typed into the code field
+        number, token = token, ""
+    errors: dict[str, str] = {}
+    result = None
+    if token:
+        result = receipt_documents.verify(db_session(), token)
+    elif number:
+        errors = _number_errors(number, request.args.get("amount", ""))
+        if not errors:
+            result = receipt_documents.verify_by_number(db_session(), number, _amount(request.args["amount"]))
+    return render_template("receipts/verify.html", token=token, number=number,
+                           amount=request.args.get("amount", ""), result=result, errors=errors)
+
+
+def _number_errors(number: str, amount: str) -> dict[str, str]:
+    errors = {}
+    if not receipt_documents.looks_like_number(number):
+        errors["number"] = _l("Enter the receipt number as printed, for example BLTT26-0000042.")
+    if not amount.strip():
+        errors["amount"] = _l("Enter the amount paid shown on the receipt, in đồng.")
+    elif _amount(amount) is None:
+        errors["amount"] = _l("Enter the amount in đồng using digits only, for example 200000.")
+    return errors

@@ -7,12 +7,14 @@ import json
 
 import pytest
 
-from identity.documents import DocumentRejected, DocumentSigner
+from identity.documents import DerivedSigningKeys, DocumentRejected, DocumentSigner
+
+SECRET, NEXT_SECRET = "document-signing-secret-" + "a" * 16, "document-signing-secret-" + "b" * 16
 
 
 @pytest.fixture()
-def signer(tmp_path):
-    return DocumentSigner(tmp_path / "document_keys.json")
+def signer():
+    return DocumentSigner(DerivedSigningKeys([SECRET]))
 
 
 def test_a_signed_document_verifies_with_its_vietnamese_text(signer):
@@ -22,15 +24,23 @@ def test_a_signed_document_verifies_with_its_vietnamese_text(signer):
 
 def test_rotation_keeps_old_documents_valid_until_the_key_is_retired(signer):
     old = signer.sign_document({"n": 1}, typ="receipt+jws")
-    old_kid = signer.keys.signing_key().kid
-    signer.keys.rotate()
-    new = signer.sign_document({"n": 2}, typ="receipt+jws")
-    assert signer.verify_document(old, typ="receipt+jws") == {"n": 1}
-    assert signer.verify_document(new, typ="receipt+jws") == {"n": 2}
-    signer.keys.retire(old_kid)
+    rotated = DocumentSigner(DerivedSigningKeys([NEXT_SECRET, SECRET]))  # the new secret first
+    new = rotated.sign_document({"n": 2}, typ="receipt+jws")
+    assert rotated.keys.signing_key().kid != signer.keys.signing_key().kid
+    assert rotated.verify_document(old, typ="receipt+jws") == {"n": 1}
+    assert rotated.verify_document(new, typ="receipt+jws") == {"n": 2}
+    retired = DocumentSigner(DerivedSigningKeys([NEXT_SECRET]))
     with pytest.raises(DocumentRejected):
-        signer.verify_document(old, typ="receipt+jws")
-    assert len(signer.public_jwks()["keys"]) == 1
+        retired.verify_document(old, typ="receipt+jws")
+    assert len(retired.public_jwks()["keys"]) == 1
+
+
+def test_every_process_with_the_same_settings_verifies_the_others_documents(signer):
+    # Two nodes share no files: each derives the keys from the configuration alone.
+    other_node = DocumentSigner(DerivedSigningKeys([SECRET]))
+    token = signer.sign_document({"receipt": "BLTT26-0000001"}, typ="receipt+jws")
+    assert other_node.verify_document(token, typ="receipt+jws") == {"receipt": "BLTT26-0000001"}
+    assert other_node.public_jwks() == signer.public_jwks()
 
 
 def _b64(data: dict) -> str:
@@ -51,14 +61,14 @@ def _hs256_with_our_public_key(signer) -> str:
 
 @pytest.mark.parametrize("forge", ["payload", "none", "other_type", "other_signer", "garbage", "empty",
                                    "hs256_confusion"])
-def test_forged_or_foreign_documents_are_rejected(signer, tmp_path, forge):
+def test_forged_or_foreign_documents_are_rejected(signer, forge):
     token = signer.sign_document({"amount": 200000}, typ="receipt+jws")
     header, _, signature = token.split(".")
     forged = {
         "payload": f"{header}.{_b64({'amount': 1})}.{signature}",
         "none": f"{_b64({'alg': 'none', 'typ': 'receipt+jws'})}.{_b64({'amount': 1})}.",
         "other_type": signer.sign_document({"amount": 200000}, typ="something-else"),
-        "other_signer": DocumentSigner(tmp_path / "other.json").sign_document({"a": 1}, typ="receipt+jws"),
+        "other_signer": DocumentSigner(DerivedSigningKeys([NEXT_SECRET])).sign_document({"a": 1}, typ="receipt+jws"),
         "garbage": "not.a.token",
         "empty": "",
         "hs256_confusion": _hs256_with_our_public_key(signer),
@@ -67,7 +77,8 @@ def test_forged_or_foreign_documents_are_rejected(signer, tmp_path, forge):
         signer.verify_document(forged, typ="receipt+jws")
 
 
-def test_the_key_file_is_private(signer, tmp_path):
-    signer.sign_document({}, typ="receipt+jws")
-    assert (tmp_path / "document_keys.json").stat().st_mode & 0o077 == 0
-    assert signer.keys.signing_key().kid.startswith("doc-")
+def test_the_published_keys_hold_no_private_part_and_name_no_secret(signer):
+    [public] = signer.public_jwks()["keys"]
+    assert "d" not in public and public["kid"].startswith("doc-") and SECRET not in str(public)
+    with pytest.raises(ValueError):
+        DerivedSigningKeys([])
