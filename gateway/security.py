@@ -47,6 +47,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         WTF_CSRF_SSL_STRICT=settings.https,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
         RATELIMIT_ENABLED=settings.env != "test",
+        # With the shared store (Redis) down, each process limits from its own memory until it is back,
+        # and a failing check lets the request through (logged): a limiter must not take the site down.
+        RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,
         MAX_CONTENT_LENGTH=10 * 1024 * 1024,
         # CSRF is checked in _protect_forms, so machine endpoints can be left out by path in one place.
         WTF_CSRF_CHECK_DEFAULT=False,

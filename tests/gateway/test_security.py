@@ -69,3 +69,11 @@ def test_over_https_the_session_cookie_is_secure_and_host_locked(make_app):
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SESSION_COOKIE_NAME"] == "__Host-session"
     assert app.config["SESSION_COOKIE_HTTPONLY"] is True
+
+
+def test_pages_are_still_served_while_the_rate_limit_store_is_down(make_app, caplog):
+    # Redis stopped (a fault of the deployed shape): limits fall back to each process's memory instead
+    # of failing every request with a 500.
+    app = make_app(env="development", ratelimit_storage_url="redis://127.0.0.1:1/0")
+    answers = [app.test_client().get("/") for _ in range(3)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
