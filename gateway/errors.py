@@ -12,6 +12,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -138,6 +139,16 @@ def _invalid_input(error: ValidationError) -> Response:
                           {"fields": error.normalized_messages()})
 
 
+def _database_unavailable(error: OperationalError) -> Response:
+    # A cut connection, a failover, a server at its connection limit or a lock timeout: the transaction
+    # rolled back, nothing was written, and the same request may simply be sent again.
+    log.warning("database unavailable", extra={"path": request.path, "error_type": type(error.orig).__name__})
+    response = error_response(503, "database_unavailable",
+                              _("The service is briefly unavailable. Please try again in a moment."))
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 def _unexpected(error: Exception) -> Response:
     log.exception("unhandled error", extra={"path": request.path})
     return error_response(500, "internal_error", _("Something went wrong on our side. Please try again later; "
@@ -150,4 +161,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf)
     app.register_error_handler(HTTPException, _http)
     app.register_error_handler(ValidationError, _invalid_input)
+    app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)

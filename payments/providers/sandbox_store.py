@@ -12,6 +12,7 @@ while a gateway transaction is open would otherwise wait for that same transacti
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
@@ -19,10 +20,11 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.db import UTCDateTime, make_engine
 
+log = logging.getLogger(__name__)
 metadata = MetaData()
 
 sandbox_sessions = Table(
@@ -93,7 +95,12 @@ class SandboxStore:
             store = cls(engine, owns_engine=False)
         else:
             store = cls(make_engine(url))
-        store.create_schema()
+        try:
+            store.create_schema()
+        except SQLAlchemyError as exc:
+            # The database is down, or another process is creating the table this instant: start anyway
+            # (``gateway migrate`` creates it, and a page that needs it answers 503 until it is there).
+            log.warning("sandbox sessions table not checked at start-up", extra={"error_type": type(exc).__name__})
         return store
 
     def create_schema(self) -> None:

@@ -3,6 +3,9 @@
 import pytest
 from flask import Blueprint, render_template_string, session
 
+from gateway import create_app
+from tests.conftest import make_test_settings
+
 
 def test_every_response_carries_the_security_headers(client):
     headers = client.get("/").headers
@@ -77,3 +80,10 @@ def test_pages_are_still_served_while_the_rate_limit_store_is_down(make_app, cap
     app = make_app(env="development", ratelimit_storage_url="redis://127.0.0.1:1/0")
     answers = [app.test_client().get("/") for _ in range(3)]
     assert [answer.status_code for answer in answers] == [200, 200, 200]
+
+
+def test_a_database_that_cannot_be_reached_answers_503_to_retry_not_500(tmp_path):
+    app = create_app(make_test_settings(tmp_path, "postgresql://postgres@127.0.0.1:1/nowhere"))
+    answer = app.test_client().get("/api/v1/bills", headers={"Authorization": "Bearer gwk_" + "x" * 40})
+    assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
+    assert answer.get_json()["code"] == "database_unavailable"
