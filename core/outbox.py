@@ -4,7 +4,9 @@ Design overview
 ---------------
 * ``stage_job`` adds an ``outbox_jobs`` row in the caller's transaction. If that transaction rolls back,
   the job never existed; when it commits, an ``after_commit`` hook hands the job id to the queue
-  (``install_dispatch_hook``). Nothing is sent before the commit and nothing committed is lost.
+  (``install_dispatch_hook``). Nothing is sent before the commit and nothing committed is lost. A
+  savepoint's release is not a commit: jobs staged inside one wait for the outer commit, and those of a
+  savepoint that rolled back are dropped with it.
 * The queue (Huey) delivers ids at least once; the outbox makes the *effect* happen once. A worker
   first claims the row with a lease in one short transaction (a guarded UPDATE, so two workers can
   never both own it), then runs the handler and marks the row done **in the same transaction** as the
