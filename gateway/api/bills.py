@@ -43,11 +43,14 @@ BEARER = [{"bearerAuth": []}]
 IDEMPOTENCY_HEADER = [{"in": "header", "name": "Idempotency-Key", "required": True,
                        "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,255}$"},
                        "description": "Same key and body: the stored response again (kept 24 hours)"}]
-#: OpenAPI links from a created bill to the calls that exist for every bill (a receipt exists only once paid).
-BILL_LINKS = {name: {"operationRef": f"#/paths/~1api~1v1~1bills~1{{bill_id}}{suffix}/{method}",
-                     "parameters": {"bill_id": "$response.body#/id"}}
-              for name, suffix, method in (("GetBill", "", "get"), ("CancelBill", "~1cancel", "post"),
-                                           ("ListPayments", "~1payments", "get"))}
+#: OpenAPI links from a created bill to the calls that exist for every bill (a receipt exists only once paid),
+#: by operationId (the view's name, see OperationIdPlugin) so that they survive a change of path.
+BILL_LINKS = {name: {"operationId": operation_id, "parameters": {"bill_id": "$response.body#/id"}}
+              for name, operation_id in (("GetBill", "get_bill"), ("CancelBill", "cancel_bill"),
+                                         ("ListPayments", "list_payments"))}
+#: Keyed 201 as an int like @blp.response's: flask-smorest merges by key, and a "201" would be a second
+#: entry that replaces the documented response (its description and schema) when the document is written.
+CREATED_WITH_LINKS = {201: {"links": BILL_LINKS}}
 AUTH_ERRORS = "401 api_key_invalid, 403 scope_missing, 429 rate_limited"
 PAY_LINK_PATH = "/pay/"
 
@@ -70,7 +73,7 @@ def _idempotency_key() -> str:
                   description="idempotency_key_reused, idempotency_key_in_progress, agency_reference_taken")
 @blp.alt_response(422, schema=ErrorSchema,
                   description="invalid_input, idempotency_key_invalid, return_url_not_allowed, no_base_fee")
-@blp.doc(security=BEARER, parameters=IDEMPOTENCY_HEADER, responses={"201": {"links": BILL_LINKS}},
+@blp.doc(security=BEARER, parameters=IDEMPOTENCY_HEADER, responses=CREATED_WITH_LINKS,
          description=f"Needs the create scope and an Idempotency-Key header. Errors: {AUTH_ERRORS}, "
          "403 service_not_allowed, 404 unknown_service.")
 def create_bill(data: dict[str, Any]):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.clock import SYSTEM_CLOCK
-from gateway.api import api_blueprint
+from gateway.api import ErrorSchema, api_blueprint
 from gateway.api.quote_schemas import QuoteRequestSchema, QuoteSchema
 from gateway.database import db_session
 from gateway.security import limiter
@@ -24,9 +24,10 @@ QUOTE_RATE_LIMIT = "60 per minute"
 @limiter.limit(QUOTE_RATE_LIMIT)
 @blp.arguments(QuoteRequestSchema)
 @blp.response(200, QuoteSchema)
-@blp.alt_response(404, description="Unknown service_code (code unknown_service)")
-@blp.alt_response(422, description="Invalid input (code invalid_input) or no base fee on that day (no_base_fee)")
-@blp.alt_response(429, description="Too many requests (code rate_limited)")
+@blp.alt_response(404, schema=ErrorSchema, description="Unknown service_code (code unknown_service)")
+@blp.alt_response(422, schema=ErrorSchema,
+                  description="Invalid input (code invalid_input) or no base fee on that day (no_base_fee)")
+@blp.alt_response(429, schema=ErrorSchema, description="Too many requests (code rate_limited)")
 def create_quote_preview(data: dict[str, Any]):
     """Price a service for a citizen's facts on a day, with every rule considered and its legal basis."""
     request = quote_request_from(data)
