@@ -7,14 +7,17 @@
 * unknown_code: a residence code (or code list) that is not in the administrative code list;
 * unknown_fund: a budget fund that does not exist.
 Because operators and fields are a closed set, "can all hold at once" is decided exactly, not sampled.
+Each problem carries its values in ``params`` so the back office can say in the reader's language what
+to do (``admin/policy/messages.py``); ``message`` is the English text for logs, tests and API clients.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import combinations
+from typing import Any
 
 from subsidies.definitions import Condition, RuleDefinition
 from subsidies.vocabulary import FIELDS, INT, SET
@@ -24,26 +27,39 @@ from subsidies.vocabulary import FIELDS, INT, SET
 class Problem:
     """One reason a rule set cannot be published; ``rules`` names every rule version involved."""
 
+    #: Stable: API clients, tests and the message table rely on it.
     code: str
     message: str
     rules: tuple[str, ...]
+    #: Plain values (text, numbers, ISO dates) the translated message is filled with.
+    params: Mapping[str, Any] = field(default_factory=dict)
+    #: Which translated message to show when one code has several (default: the code).
+    message_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the problem as JSON-ready data (error details, the version page)."""
+        return {"code": self.code, "message_id": self.message_id or self.code, "message": self.message,
+                "rules": list(self.rules), "params": dict(self.params)}
 
 
 def check_rule_set(definitions: Iterable[RuleDefinition], *, known_codes: Mapping[str, set[str]],
                    known_funds: set[str]) -> list[Problem]:
     """Every problem found in ``definitions`` (empty when the set may be published)."""
     rules = list(definitions)
-    problems = _window_overlaps(rules) + _base_fee_gaps(rules)
+    problems = window_overlaps(rules) + _base_fee_gaps(rules)
     for first, second in combinations(rules, 2):
         if _conflict(first, second):
             problems.append(Problem("conflict", f"{first.key} and {second.key} can both apply in layer {first.layer} "
                                                 f"with different effects and the same priority {first.priority}; "
-                                                "give one a higher priority", (first.key, second.key)))
+                                                "give one a higher priority", (first.key, second.key),
+                                    params={"first": first.key, "second": second.key, "layer": first.layer,
+                                            "priority": first.priority}))
     for rule in rules:
         problems += _unknown_codes(rule, known_codes)
         if rule.budget_fund and rule.budget_fund not in known_funds:
             problems.append(Problem("unknown_fund", f"{rule.key} draws on fund {rule.budget_fund}, which does not "
-                                                    "exist", (rule.key,)))
+                                                    "exist", (rule.key,),
+                                    params={"rule": rule.key, "fund": rule.budget_fund}))
     return problems
 
 
@@ -52,13 +68,15 @@ def _windows_meet(a: RuleDefinition, b: RuleDefinition) -> bool:
     return a.effective_from <= end_b and b.effective_from <= end_a
 
 
-def _window_overlaps(rules: list[RuleDefinition]) -> list[Problem]:
+def window_overlaps(rules: list[RuleDefinition]) -> list[Problem]:
+    """Every pair of versions of one rule in force on a common day."""
     problems = []
     for first, second in combinations(rules, 2):
         if first.rule_id == second.rule_id and _windows_meet(first, second):
-            problems.append(Problem("window_overlap", f"{first.key} and {second.key} are both in force on "
-                                                      f"{max(first.effective_from, second.effective_from)}",
-                                    (first.key, second.key)))
+            day = max(first.effective_from, second.effective_from)
+            problems.append(Problem("window_overlap", f"{first.key} and {second.key} are both in force on {day}",
+                                    (first.key, second.key),
+                                    params={"first": first.key, "second": second.key, "day": day.isoformat()}))
     return problems
 
 
@@ -70,9 +88,10 @@ def _base_fee_gaps(rules: list[RuleDefinition]) -> list[Problem]:
         covered_to: date | None = None
         for rule in base:
             if covered_to is not None and covered_to != date.max and rule.effective_from > covered_to + timedelta(1):
-                problems.append(Problem("base_fee_gap", f"{service} has no base fee from "
-                                                        f"{covered_to + timedelta(1)} to "
-                                                        f"{rule.effective_from - timedelta(1)}", (rule.key,)))
+                start, end = covered_to + timedelta(1), rule.effective_from - timedelta(1)
+                problems.append(Problem("base_fee_gap", f"{service} has no base fee from {start} to {end}",
+                                        (rule.key,), params={"service": service, "start": start.isoformat(),
+                                                             "end": end.isoformat()}))
             end = rule.effective_to or date.max
             covered_to = end if covered_to is None else max(covered_to, end)
     return problems
@@ -154,9 +173,12 @@ def _unknown_codes(rule: RuleDefinition, known_codes: Mapping[str, set[str]]) ->
         known = known_codes.get(condition.code_list or "")
         if known is None:
             problems.append(Problem("unknown_code", f"{rule.key} uses code list {condition.code_list}, which is not "
-                                                    "loaded", (rule.key,)))
+                                                    "loaded", (rule.key,),
+                                    params={"rule": rule.key, "code_list": condition.code_list},
+                                    message_id="unknown_code_list"))
         elif codes - known:
-            problems.append(Problem("unknown_code", f"{rule.key} uses province code(s) "
-                                                    f"{', '.join(sorted(codes - known))} not in {condition.code_list}",
-                                    (rule.key,)))
+            unknown = ", ".join(sorted(codes - known))
+            problems.append(Problem("unknown_code", f"{rule.key} uses province code(s) {unknown} not in "
+                                                    f"{condition.code_list}", (rule.key,),
+                                    params={"rule": rule.key, "codes": unknown, "code_list": condition.code_list}))
     return problems

@@ -65,6 +65,18 @@ class WorkflowRefused(SubsidyError):
     code = "workflow_refused"
 
 
+class RuleNotReady(WorkflowRefused):
+    """Checks block approval or publication; ``details["problems"]`` lists each with its own code and values."""
+
+    code = "rule_not_ready"
+
+
+class RetireRefused(WorkflowRefused):
+    """Retiring this version would put the version it replaced back in force over another published one."""
+
+    code = "retire_refused"
+
+
 class AuthorCannotApprove(SubsidyError):
     """The author of a rule change tried to approve it: a second person must."""
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
-from subsidies.rule_store import STATUSES, RuleVersion
+from subsidies.rule_store import STATUSES, RuleVersion, published_definitions
 from subsidies.workflow import create_draft
 from subsidies.yaml_io import dump_rules, parse_rules_yaml
 
@@ -21,8 +21,11 @@ def export_yaml(session: Session, statuses: tuple[str, ...] = ("published",)) ->
     assert not unknown, f"unknown statuses {unknown}"
     rows = session.scalars(select(RuleVersion).where(RuleVersion.status.in_(statuses))
                            .order_by(RuleVersion.rule_id, RuleVersion.version)).all()
+    # Published versions go out as in force: one a successor ended carries its new end, so the file seeds
+    # back to the same rule set (the file has no notion of successors).
+    in_force = dict(published_definitions(session)) if "published" in statuses else {}
     # The file loader reads back only draft and published; other statuses are left out of the file.
-    return dump_rules([row.parsed() for row in rows],
+    return dump_rules([in_force.get(row.id) or row.parsed() for row in rows],
                       {f"{row.rule_id}@{row.version}": row.status for row in rows
                        if row.status in ("draft", "published")})
 

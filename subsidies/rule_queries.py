@@ -7,9 +7,9 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from subsidies.rule_store import RuleEvent, RuleVersion
+from subsidies.rule_store import RuleEvent, RuleVersion, effective_definitions, published_rows
 
 
 @dataclass(frozen=True)
@@ -22,13 +22,27 @@ class Change:
 
 
 def rules_in_force(session: Session, day: date, service_code: str | None = None) -> list[RuleVersion]:
-    """Published versions whose inclusive window contains ``day``, by service, layer and rule."""
+    """Published versions whose inclusive window contains ``day``, by service, layer and rule.
+
+    A version ends the day before a published successor starts (``subsidies.succession``).
+    """
+    successor = aliased(RuleVersion)
+    replaced = select(successor.id).where(
+        successor.replaces_id == RuleVersion.id, successor.status == "published",
+        successor.effective_from > RuleVersion.effective_from, successor.effective_from <= day).exists()
     query = select(RuleVersion).where(
         RuleVersion.status == "published", RuleVersion.effective_from <= day,
-        or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to >= day))
+        or_(RuleVersion.effective_to.is_(None), RuleVersion.effective_to >= day), ~replaced)
     if service_code is not None:
         query = query.where(RuleVersion.service_code == service_code)
     return list(session.scalars(query.order_by(RuleVersion.service_code, RuleVersion.layer, RuleVersion.rule_id)))
+
+
+def ended_early(session: Session) -> dict[int, date]:
+    """Row id -> last day in force, for the published versions a published successor ends early."""
+    rows = published_rows(session)
+    return {row.id: rule.effective_to for row, rule in zip(rows, effective_definitions(rows), strict=True)
+            if rule.effective_to != row.effective_to and rule.effective_to is not None}
 
 
 def history(session: Session, rule_id: str) -> list[tuple[RuleVersion, list[RuleEvent]]]:

@@ -1,11 +1,13 @@
 """Rules in the database: versions with a workflow status, published rule-set snapshots, the audit trail.
 
 A published version never changes (an ORM guard refuses it here; migrations add the same guard as a
-PostgreSQL trigger). A rule set is the hash of every published version at a moment; quotes pin it.
+PostgreSQL trigger). A rule set is the hash of every published version at a moment; quotes pin it. A
+version that replaces another ends it inside every set holding both (``subsidies.succession``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -31,6 +33,7 @@ from subsidies.compiler import CompiledRuleSet, rule_set_hash
 from subsidies.definitions import RuleDefinition
 from subsidies.errors import NoPublishedRuleSet, RuleImmutable
 from subsidies.schema import parse_rule
+from subsidies.succession import end_replaced
 from subsidies.vocabulary import LAYERS
 
 STATUSES = ("draft", "in_review", "approved", "published", "retired")
@@ -74,6 +77,14 @@ class RuleVersion(Base):
     simulation_report: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The published version of the same rule this one was drafted from and replaces: once both are
+    #: published, that one ends the day before this one starts. Its stored definition never changes.
+    replaces_id: Mapped[int | None] = mapped_column(ForeignKey("rule_versions.id"), index=True)
+
+    @property
+    def key(self) -> str:
+        """Return ``RULE-ID@version``."""
+        return f"{self.rule_id}@{self.version}"
 
     def parsed(self) -> RuleDefinition:
         """The definition as a validated ``RuleDefinition``."""
@@ -120,22 +131,24 @@ def _published_versions_are_immutable(_mapper, _connection, target: RuleVersion)
     was = old_status[0] if old_status else target.status
     if was in ("published", "retired", "approved"):
         changed = [name for name in ("definition", "effective_from", "effective_to", "rule_id", "version",
-                                     "service_code", "layer", "author_id") if state.attrs[name].history.has_changes()]
+                                     "service_code", "layer", "author_id", "replaces_id")
+                   if state.attrs[name].history.has_changes()]
         if changed:
             raise RuleImmutable(f"rule {target.rule_id}@{target.version} is {was}: {', '.join(changed)} "
                                 "cannot change; create a new version", details={"fields": changed})
 
 
 def add_version(session: Session, definition: RuleDefinition, *, author_id: str, status: str = "draft",
-                clock: Clock = SYSTEM_CLOCK) -> RuleVersion:
-    """Store a new rule version (validated) in ``status``; log its creation."""
+                replaces: RuleVersion | None = None, clock: Clock = SYSTEM_CLOCK) -> RuleVersion:
+    """Store a new rule version (validated) in ``status``, as the successor of ``replaces`` if given; log it."""
     row = RuleVersion(rule_id=definition.rule_id, version=definition.version, service_code=definition.service,
                       layer=definition.layer, status=status, effective_from=definition.effective_from,
                       effective_to=definition.effective_to, definition=definition.to_dict(), author_id=author_id,
-                      created_at=clock.now())
+                      created_at=clock.now(), replaces_id=replaces.id if replaces is not None else None)
     session.add(row)
     session.flush()
-    log_event(session, row, "created", None, status, author_id, clock=clock)
+    note = f"replaces {replaces.key}" if replaces is not None else None
+    log_event(session, row, "created", None, status, author_id, note=note, clock=clock)
     return row
 
 
@@ -147,10 +160,29 @@ def log_event(session: Session, row: RuleVersion, action: str, from_status: str 
     session.flush()
 
 
+def published_rows(session: Session) -> list[RuleVersion]:
+    """Every published version, oldest row first."""
+    return list(session.scalars(select(RuleVersion).where(RuleVersion.status == "published")
+                                .order_by(RuleVersion.id)))
+
+
+def replacements(rows: Iterable[RuleVersion]) -> dict[str, str]:
+    """Successor key -> predecessor key, for the successors whose predecessor is among ``rows`` too."""
+    rows = list(rows)
+    keys = {row.id: row.key for row in rows}
+    return {row.key: keys[row.replaces_id] for row in rows if row.replaces_id in keys}
+
+
+def effective_definitions(rows: Iterable[RuleVersion]) -> list[RuleDefinition]:
+    """The rows' definitions as one rule set: each replaced version ends the day before its successor starts."""
+    rows = list(rows)
+    return end_replaced((row.parsed() for row in rows), replacements(rows))
+
+
 def published_definitions(session: Session) -> list[tuple[int, RuleDefinition]]:
-    """(row id, definition) of every published version."""
-    rows = session.scalars(select(RuleVersion).where(RuleVersion.status == "published").order_by(RuleVersion.id))
-    return [(row.id, row.parsed()) for row in rows]
+    """(row id, definition in force) of every published version."""
+    rows = published_rows(session)
+    return list(zip((row.id for row in rows), effective_definitions(rows), strict=True))
 
 
 def snapshot_rule_set(session: Session, actor_id: str, clock: Clock = SYSTEM_CLOCK) -> RuleSetRecord:
@@ -182,7 +214,8 @@ def compiled_rule_set(session: Session, digest: str) -> CompiledRuleSet:
     if record is None:
         raise NoPublishedRuleSet(f"no rule set with hash {digest}", details={"rule_set_hash": digest})
     rows = session.scalars(select(RuleVersion).where(RuleVersion.id.in_(record.rule_version_ids)))
-    compiled = CompiledRuleSet(row.parsed() for row in rows)
+    # Successions are applied within the set, so a set recorded before a successor keeps its old ends.
+    compiled = CompiledRuleSet(effective_definitions(rows))
     if compiled.hash != digest:  # a published row was altered behind our back: refuse to price with it
         raise NoPublishedRuleSet(f"rule set {digest} no longer matches its stored versions")
     if len(_COMPILED) > 64:

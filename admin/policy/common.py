@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Blueprint, abort, render_template
 from sqlalchemy import select
 
+from admin.policy.messages import error_text, problem_text
 from core.geography import Province
 from core.money import Money
 from gateway.auth import current_principal
@@ -79,5 +80,6 @@ def refused(error: SubsidyError):
     status = status_for(error)
     if wants_json():
         return error_response(status, error.code, error.message, error.details)
-    problems = (error.details or {}).get("problems") or []
-    return render_template("admin/policy/refused.html", error=error, problems=problems), status
+    problems = [problem_text(problem) for problem in (error.details or {}).get("problems") or []]
+    return render_template("admin/policy/refused.html", error=error, message=error_text(error),
+                           problems=problems), status

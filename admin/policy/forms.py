@@ -23,6 +23,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.widgets import HiddenInput
 
 from subsidies.vocabulary import (
     CATEGORIES,
@@ -138,6 +139,8 @@ class RuleForm(PolicyForm):
     conditions = FieldList(FormField(ConditionRow))
     effects = FieldList(FormField(EffectRow), min_entries=1)
     tests = FieldList(FormField(TestRow))
+    #: The published version a new draft was started from (``?from=``); the service decides if it replaces it.
+    replaces = IntegerField(widget=HiddenInput(), validators=[Optional()])
 
 
 class DayForm(PolicyForm):

@@ -10,15 +10,16 @@ from sqlalchemy import select
 from admin.policy.chart import impact_chart
 from admin.policy.common import READERS, actor_names, bp, version_or_404
 from admin.policy.forms import DayForm, NoteForm, SimulationForm
+from admin.policy.messages import problem_text
 from core.clock import SYSTEM_CLOCK
 from core.outbox import OutboxJob
 from gateway.auth import current_principal, require_role
 from gateway.database import db_session
 from subsidies.catalogue import list_services
 from subsidies.jobs import SIMULATE_JOB
-from subsidies.rule_queries import diff_versions, history, rules_in_force
+from subsidies.rule_queries import diff_versions, ended_early, history, rules_in_force
 from subsidies.rule_store import RuleVersion
-from subsidies.workflow import publication_problems
+from subsidies.workflow import publication_problems, succession_for
 
 #: Statuses listed as work in progress on the start page.
 OPEN_STATUSES = ("draft", "in_review", "approved")
@@ -39,7 +40,7 @@ def index():
     open_rows = session.scalars(select(RuleVersion).where(RuleVersion.status.in_(OPEN_STATUSES))
                                 .order_by(RuleVersion.rule_id, RuleVersion.version)).all()
     return render_template("admin/policy/index.html", form=form, day=day, services=list_services(session),
-                           in_force=in_force, open_rows=open_rows, now=SYSTEM_CLOCK.now())
+                           in_force=in_force, open_rows=open_rows, ended=ended_early(session), now=SYSTEM_CLOCK.now())
 
 
 @bp.get("/rules/<rule_id>")
@@ -51,7 +52,7 @@ def rule_history(rule_id: str):
         abort(404)
     actors = {e.actor_id for _row, events in versions for e in events} | {r.author_id for r, _e in versions}
     return render_template("admin/policy/history.html", rule_id=rule_id, versions=versions,
-                           names=actor_names(actors), now=SYSTEM_CLOCK.now())
+                           names=actor_names(actors), ended=ended_early(db_session()), now=SYSTEM_CLOCK.now())
 
 
 @bp.get("/rules/<rule_id>/diff")
@@ -75,12 +76,14 @@ def rule_diff(rule_id: str):
 def version(row_id: int):
     """One version: its content, what still stops it, its simulation report and the next steps for you."""
     row = version_or_404(row_id)
-    problems = publication_problems(db_session(), row) if row.status in OPEN_STATUSES else []
+    found = publication_problems(db_session(), row) if row.status in OPEN_STATUSES else []
+    problems = [problem_text(problem.to_dict()) for problem in found]
     report = row.simulation_report
     today = SYSTEM_CLOCK.today_in_vietnam()
     job = _simulation_job(row, request.args.get("job", type=int))
     page = render_template("admin/policy/version.html", row=row, rule=row.definition, problems=problems,
-                           report=report, chart=impact_chart(report) if report else None, job=job,
+                           succession=succession_for(db_session(), row), report=report,
+                           chart=impact_chart(report) if report else None, job=job,
                            roles=current_principal().roles, names=actor_names({row.author_id, row.approver_id,
                                                                                  row.second_approver_id}),
                            simulate_form=SimulationForm(data=_default_period(row, today)), note_form=NoteForm(),

@@ -1,4 +1,8 @@
-"""Writing rules: a new draft (blank or copied from a version), editing a draft, sending it for review."""
+"""Writing rules: a new draft (blank or copied from a version), editing a draft, sending it for review.
+
+A draft started from a published version of the same rule replaces it; the editor says what publishing
+will do to that version, so nobody learns it only at approval.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,17 @@ from gateway.auth import require_role
 from gateway.database import db_session
 from subsidies import workflow
 from subsidies.errors import RuleImmutable, RuleInvalid, UnknownService
+from subsidies.rule_store import RuleVersion
 
 
 @bp.get("/drafts/new")
 @require_role(*EDITORS)
 def new_draft():
-    """The editor, blank or filled from version ``?from=<id>`` (a new version of that rule)."""
-    source = request.args.get("from", type=int)
-    data = version_or_404(source).definition if source else None
-    form = build_form(None, data=data, **editor_choices())
+    """The editor, blank or filled from version ``?from=<id>`` (a new version of that rule, replacing it)."""
+    source_id = request.args.get("from", type=int)
+    source = version_or_404(source_id) if source_id else None
+    form = build_form(None, data=source.definition if source else None, **editor_choices())
+    form.replaces.data = source.id if source else None
     return _editor(form, None)
 
 
@@ -31,7 +37,8 @@ def create_draft():
     if not form.validate():
         return _editor(form, None, status=422)
     try:
-        row = workflow.create_draft(db_session(), rule_data(form), actor_id(), SYSTEM_CLOCK)
+        row = workflow.create_draft(db_session(), rule_data(form), actor_id(), SYSTEM_CLOCK,
+                                    replaces_id=form.replaces.data)
     except (RuleInvalid, UnknownService) as error:
         discard_changes()
         return _editor(form, None, error=error, status=422)
@@ -76,4 +83,15 @@ def _editor(form, row, *, error=None, status: int = 200):
     """Render the editor; a refused rule names the part at fault (``conditions[1].op``)."""
     details = (error.details or {}) if error is not None else {}
     return render_template("admin/policy/edit.html", form=form, row=row, error=error,
-                           error_path=details.get("path"), now=SYSTEM_CLOCK.now()), status
+                           error_path=details.get("path"), succession=_succession(form, row),
+                           now=SYSTEM_CLOCK.now()), status
+
+
+def _succession(form, row):
+    """What publishing this draft will do to the version it replaces (a new draft: once a start is chosen)."""
+    session = db_session()
+    if row is not None:
+        return workflow.succession_for(session, row)
+    source = session.get(RuleVersion, form.replaces.data) if form.replaces.data else None
+    predecessor = workflow.replaceable(session, source.id, source.rule_id) if source is not None else None
+    return workflow.succession(session, predecessor, form.effective_from.data)

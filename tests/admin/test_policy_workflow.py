@@ -105,7 +105,7 @@ def test_approval_without_a_simulation_is_refused_with_the_reason(as_role, seede
     refused = approver.post(f"/admin/policy/versions/{row_id}/approve", data={"csrf_token": approver.token})
     assert refused.status_code == 409
     text = refused.get_data(as_text=True)
-    assert "workflow_refused" in text and "no simulation report is attached" in text
+    assert "rule_not_ready" in text and "Chưa có báo cáo mô phỏng kèm theo. Hãy chạy mô phỏng" in text
 
 
 def test_a_rule_that_breaks_the_vocabulary_is_refused_with_its_place_and_nothing_is_stored(as_role, seeded, today):

@@ -152,3 +152,50 @@ def test_a_rule_goes_from_draft_to_a_citizens_quote(policy_server, page):
         "residence_province_code": "01", "eid_level": 2}).json()
     applied = [e["rule_id"] for layer in quote["explanation"] for e in layer["entries"] if e["applied"]]
     assert quote["amount_due"] == 0 and "HN-LLTP-VNEID-EXT" in applied
+
+
+def test_a_new_version_of_an_open_ended_rule_announces_and_makes_the_old_one_end(policy_server, page):
+    today = SYSTEM_CLOCK.today_in_vietnam()
+    start = today + timedelta(days=30)
+    last_day = (start - timedelta(days=1)).isoformat()
+    staff_logs_in(page, policy_server, "Bùi Thị Lan")
+    page.get_by_role("link", name="LLTP-REDUCED@1").click()
+    page.get_by_role("link", name="Phiên bản 1").click()
+    page.get_by_role("link", name="Tạo phiên bản mới từ phiên bản này").click()
+    page.wait_for_load_state()
+    notice = page.locator("section.succession")
+    assert "Phiên bản mới của LLTP-REDUCED@1" in notice.inner_text()
+    assert "phải bắt đầu sau ngày 2017-01-01" in notice.inner_text(), "the copied start date is too early"
+    page.get_by_label("Có hiệu lực từ", exact=True).fill(start.isoformat())
+    page.locator("#effects-0-amount").fill("120000")
+    page.get_by_role("button", name="Lưu bản nháp").click()
+    page.wait_for_load_state()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("LLTP-REDUCED@2")
+    announced = page.locator("section.succession").inner_text()
+    assert f"LLTP-REDUCED@1 hết hiệu lực: ngày cuối cùng có hiệu lực là {last_day}" in announced
+    page.get_by_label("Từ ngày").fill(today.isoformat())
+    page.get_by_label("Đến hết ngày").fill(today.isoformat())
+    page.get_by_role("button", name="Chạy mô phỏng").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Gửi xem xét").click()
+    page.wait_for_load_state()
+    assert fits_the_phone(page)
+    screenshot(page, "policy-successor-360px")
+    page.get_by_role("button", name="Đăng xuất").click()
+    page.wait_for_url(policy_server + "/auth/logged-out*")
+
+    staff_logs_in(page, policy_server, "Trịnh Quốc Huy")
+    page.get_by_role("link", name="LLTP-REDUCED@2").click()
+    page.wait_for_load_state()
+    assert last_day in page.locator("section.succession").inner_text(), "the approver is told before approving"
+    page.get_by_role("button", name="Phê duyệt").click()
+    page.wait_for_load_state()
+    page.get_by_role("button", name="Công bố").click()
+    page.wait_for_load_state()
+    assert "Đã công bố" in page.get_by_role("heading", level=1).inner_text()
+    page.goto(f"{policy_server}/admin/policy/?day={start.isoformat()}")
+    in_force = page.locator('section[aria-labelledby="svc-LLTP"]').inner_text()
+    assert "LLTP-REDUCED@2" in in_force and "LLTP-REDUCED@1" not in in_force
+    page.goto(f"{policy_server}/admin/policy/rules/LLTP-REDUCED")
+    assert f"2017-01-01 – {last_day}" in page.locator("main").inner_text()
+    desktop_screenshot(page, "policy-successor-history-desktop")

@@ -97,7 +97,7 @@ def test_approval_refuses_an_overlapping_window_and_unknown_codes(policy, clock)
     unknown = {**EXTENSION_2026, "conditions": [{"field": "residence.province_code", "op": "eq", "value": "99",
                                                  "code_list": "QD19/2025"}], "tests": []}
     row = workflow.create_draft(policy, {**unknown, "rule_id": "HN-OTHER"}, author_id="editor", clock=clock)
-    assert any("99" in p for p in workflow.publication_problems(policy, row))
+    assert any("99" in p.message for p in workflow.publication_problems(policy, row))
 
 
 def test_a_retroactive_change_needs_a_second_different_approver(policy, clock):
