@@ -8,7 +8,7 @@ from flask import Flask
 
 from core.migrations import pending_migrations
 from core.settings import Settings
-from gateway import database, errors, i18n, security
+from gateway import database, errors, i18n, input_guard, security
 from gateway.database import commit_request_session
 from gateway.logs import configure_logging
 from gateway.runtime import build_runtime
@@ -43,6 +43,7 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
     app.extensions["gateway.queue"] = runtime.queue
     database.init_app(app, runtime.database)
     security.init_app(app, settings)
+    input_guard.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
     _register_blueprints(app)
