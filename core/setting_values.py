@@ -84,6 +84,16 @@ def positive_int(name: str, raw: str) -> int:
     return value
 
 
+def rate_limit(name: str, raw: str) -> str:
+    from limits import parse  # flask-limiter's own notation: the value is handed to it as it is
+
+    try:
+        parse(raw.strip())
+    except ValueError:
+        raise SettingsError(name, f"{raw!r} is not a rate limit; expected e.g. '30 per minute' or '5/second'") from None
+    return raw.strip()
+
+
 def secret_key(name: str, raw: str) -> str:
     # Never echo the value: it is a secret.
     if len(raw) < 32:

@@ -30,6 +30,7 @@ from core.setting_values import (
     optional_secret,
     positive_int,
     queue_url,
+    rate_limit,
     scopes,
     secret_key,
     secret_list,
@@ -88,6 +89,9 @@ VARIABLES: tuple[Variable, ...] = (
              "Task queue: `redis://host:6379/0` (production) or `sqlite:///…` (embedded, no extra service)."),
     Variable("GATEWAY_RATELIMIT_STORAGE_URL", storage_url, lambda v: "memory://",
              "Where rate-limit counters live: `memory://` for one process, `redis://…` for several nodes."),
+    Variable("GATEWAY_LOGIN_RATE_LIMIT", rate_limit, lambda v: "30 per minute",
+             "Logins started and finished per client address (citizen and staff, shared), on top of the general "
+             "limit."),
     Variable("GATEWAY_JOB_LEASE_SECONDS", positive_int, lambda v: "300",
              "How long a job may run before another worker may take it over (a crashed worker's job is retried)."),
     Variable("GATEWAY_TRUSTED_PROXIES", positive_int, lambda v: "0",
@@ -161,6 +165,7 @@ class Settings:
     base_url: str
     queue_url: str
     ratelimit_storage_url: str
+    login_rate_limit: str
     job_lease_seconds: int
     trusted_proxies: int
     log_level: str

@@ -15,7 +15,7 @@ from gateway.auth import (
 )
 from gateway.database import db_session
 from gateway.identity_runtime import get_identity
-from gateway.security import safe_next
+from gateway.security import limiter, safe_next
 from identity import audit
 from identity.backchannel import logout_from_provider
 from identity.citizens import has_consented
@@ -98,8 +98,15 @@ def _after_login(result: LoginResult) -> str:
     return result.next_path
 
 
+#: One budget per client address for starting and finishing logins, citizen and staff alike: each try
+#: costs a provider round trip and a stored flow, and guessing at callbacks should be slow.
+login_limit = limiter.shared_limit(lambda: current_app.extensions["gateway.settings"].login_rate_limit,
+                                   scope="login")
+
+
 @bp.get("/login")
 @public
+@login_limit
 def login():
     """Start a citizen login at the e-ID provider (``level=2`` asks for level 2 and a fresh login)."""
     return _start("citizen", LEVEL_2 if request.args.get("level") == "2" else 0)
@@ -107,6 +114,7 @@ def login():
 
 @bp.get("/callback")
 @public
+@login_limit
 def callback():
     """Finish a citizen login: verify everything, then open a new session."""
     return _finish("citizen")
@@ -114,6 +122,7 @@ def callback():
 
 @bp.get("/staff/login")
 @public
+@login_limit
 def staff_login():
     """Start a staff login at the workforce provider."""
     return _start("staff")
@@ -121,6 +130,7 @@ def staff_login():
 
 @bp.get("/staff/callback")
 @public
+@login_limit
 def staff_callback():
     """Finish a staff login."""
     return _finish("staff")

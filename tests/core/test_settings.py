@@ -30,6 +30,7 @@ def test_embedded_defaults_need_no_configuration(tmp_path):
     ("GATEWAY_JOB_LEASE_SECONDS", "ten", "is not a whole number"),
     ("GATEWAY_LOG_LEVEL", "LOUD", "is not one of"),
     ("GATEWAY_DOCUMENT_SIGNING_SECRETS", "too-short", "at least 32 characters each"),
+    ("GATEWAY_LOGIN_RATE_LIMIT", "lots", "is not a rate limit"),
 ])
 def test_a_bad_value_names_its_variable(tmp_path, variable, value, message):
     with pytest.raises(SettingsError) as caught:

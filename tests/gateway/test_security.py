@@ -87,3 +87,12 @@ def test_a_database_that_cannot_be_reached_answers_503_to_retry_not_500(tmp_path
     answer = app.test_client().get("/api/v1/bills", headers={"Authorization": "Bearer gwk_" + "x" * 40})
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert answer.get_json()["code"] == "database_unavailable"
+
+
+def test_logins_have_their_own_tighter_limit_per_address(make_app):
+    app = make_app(env="development", login_rate_limit="3 per minute")
+    browser = app.test_client()
+    answers = [browser.get(path).status_code for path in ("/auth/login", "/auth/callback", "/auth/staff/login",
+                                                          "/auth/login")]
+    assert answers[:3] != [429] * 3 and answers[3] == 429
+    assert browser.get("/").status_code == 200  # the rest of the site is not held by the login budget
