@@ -8,7 +8,7 @@ import secrets
 import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_wtf.csrf import CSRFProtect
@@ -46,7 +46,10 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_NAME="__Host-session" if settings.https else "session",
         WTF_CSRF_SSL_STRICT=settings.https,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_url,
-        RATELIMIT_ENABLED=settings.env != "test",
+        # Always on for flask-limiter, whose switch lives on the one shared Limiter (last app wins);
+        # each app's own setting is read per request by _limits_off_for_this_app.
+        RATELIMIT_ENABLED=True,
+        GATEWAY_RATE_LIMITS=settings.env != "test",
         # With the shared store (Redis) down, each process limits from its own memory until it is back,
         # and a failing check lets the request through (logged): a limiter must not take the site down.
         RATELIMIT_IN_MEMORY_FALLBACK_ENABLED=True,
@@ -63,6 +66,13 @@ def init_app(app: Flask, settings: Settings) -> None:
     app.before_request(_protect_forms)
     limiter.init_app(app)
     app.after_request(_finish_request)
+
+
+@limiter.request_filter
+def _limits_off_for_this_app() -> bool:
+    # One Limiter serves every app in the process because the route decorators need it at import time;
+    # a process that builds several apps (the test suite) must still limit only the apps that ask for it.
+    return not current_app.config.get("GATEWAY_RATE_LIMITS", True)
 
 
 def _start_request() -> None:
