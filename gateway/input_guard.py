@@ -19,6 +19,9 @@ from gateway.errors import error_response
 
 #: Characters no text field may hold: NUL, and UTF-16 surrogates that stand alone after JSON decoding.
 _FORBIDDEN = re.compile("[\x00\ud800-\udfff]")
+#: No document the gateway accepts nests deeper than a handful of levels; 64 leaves room and stays far
+#: from the interpreter's recursion limit for every parser and schema after this check.
+MAX_JSON_DEPTH = 64
 
 
 def init_app(app: Flask) -> None:
@@ -43,24 +46,37 @@ def _check_json(body: bytes) -> Response | None:
     try:
         document = json.loads(body)
     except RecursionError:  # the parser gives up near Python's recursion limit (about 1,000 levels)
-        return error_response(400, "json_too_deep", _("The JSON document is nested too deeply."))
+        return _too_deep()
     except ValueError:
         return None  # not JSON at all: the route's own parser answers that in its usual way
-    return _invalid_characters() if _any_forbidden(document) else None
+    return _walk(document)
 
 
-def _any_forbidden(value: Any) -> bool:
-    if isinstance(value, str):
-        return _has_forbidden(value)
-    if isinstance(value, dict):
-        return any(_has_forbidden(k) or _any_forbidden(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_any_forbidden(item) for item in value)
-    return False
+def _walk(document: Any) -> Response | None:
+    # Iterative, with its own bound: a recursive walk (and the schemas after it) would run out of stack
+    # on a document the parser still accepted, a few hundred levels deep.
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return _too_deep()
+        if isinstance(value, str) and _has_forbidden(value):
+            return _invalid_characters()
+        if isinstance(value, dict):
+            if any(_has_forbidden(key) for key in value):
+                return _invalid_characters()
+            pending.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            pending.extend((item, depth + 1) for item in value)
+    return None
 
 
 def _has_forbidden(text: str) -> bool:
     return _FORBIDDEN.search(text) is not None
+
+
+def _too_deep() -> Response:
+    return error_response(400, "json_too_deep", _("The JSON document is nested too deeply."))
 
 
 def _invalid_characters() -> Response:

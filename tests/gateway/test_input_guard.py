@@ -37,7 +37,6 @@ def _fill(path: str, value: str) -> str:
 def callers(app, db, client):
     login(client, HN_LEVEL2)
     _, key, _ = make_client(app, db)
-    db.commit()
     return client, {"Authorization": f"Bearer {key}"}
 
 
@@ -66,11 +65,20 @@ def test_a_json_body_with_nul_or_a_lone_surrogate_is_refused_on_every_api_route(
 
 
 @pytest.mark.parametrize("path", ["/api/v1/quotes", "/api/v1/bills"])
-def test_json_nested_a_thousand_levels_deep_is_refused_as_too_deep(callers, path):
+@pytest.mark.parametrize("depth", [65, 400, 900, 5000])  # 400 once ran the walk out of stack, the parser did not
+def test_json_nested_too_deep_is_refused_as_too_deep(callers, path, depth):
     client, api = callers
-    answer = client.post(path, data="[" * 5000 + "]" * 5000, content_type="application/json",
+    body = '{"a": ' * depth + "1" + "}" * depth
+    answer = client.post(path, data=body, content_type="application/json",
                          headers={**api, "Idempotency-Key": "k-2"})
     assert (answer.status_code, answer.get_json()["code"]) == (400, "json_too_deep")
+
+
+def test_json_nested_as_deep_as_allowed_reaches_the_route(callers):
+    client, api = callers
+    body = "[" * 63 + "1" + "]" * 63
+    answer = client.post("/api/v1/quotes", data=body, content_type="application/json", headers=api)
+    assert answer.get_json()["code"] == "invalid_input"  # the route's own schema refuses a list
 
 
 def test_ordinary_vietnamese_text_passes_the_guard(callers):
