@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, render_template, request
+from flask import Flask, Response, g, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from marshmallow import ValidationError
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
@@ -97,10 +97,28 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
         body = {"code": code, "message": message, "details": details or {}, "request_id": request_id}
         response = jsonify(body)
     else:
-        response = Response(render_template("errors/error.html", status=status, code=code, message=message,
-                                            request_id=request_id))
+        response = Response(_error_page(status=status, code=code, message=message, request_id=request_id))
     response.status_code = status
     return response
+
+
+def _error_page(**context) -> str:
+    try:
+        return render_template("errors/error.html", **context)
+    except SQLAlchemyError:  # the header asks the database who is logged in, and the database just went away
+        _forget_database_work()
+        return render_template("errors/error.html", **context)
+
+
+def _forget_database_work() -> None:
+    """Drop the request's session without touching its connection (it may be cut), and its principal."""
+    session = g.pop("db_session", None)
+    if session is not None:
+        try:
+            session.close()
+        except SQLAlchemyError:  # its rollback met the cut: the pool replaces that connection
+            session.invalidate()
+    g.principal = None
 
 
 def _domain(error: DomainError) -> Response:
@@ -143,6 +161,9 @@ def _database_unavailable(error: OperationalError) -> Response:
     # A cut connection, a failover, a server at its connection limit or a lock timeout: the transaction
     # rolled back, nothing was written, and the same request may simply be sent again.
     log.warning("database unavailable", extra={"path": request.path, "error_type": type(error.orig).__name__})
+    # The request's session is broken (a cut connection cannot go on): drop it before anything reads through
+    # it, and render the page as for a visitor, since the header's "who is logged in" needs the database.
+    _forget_database_work()
     response = error_response(503, "database_unavailable",
                               _("The service is briefly unavailable. Please try again in a moment."))
     response.headers["Retry-After"] = "5"
