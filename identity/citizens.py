@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -96,10 +97,29 @@ def upsert_citizen(session: Session, facts: CitizenFacts, vault: PersonalIdVault
                    clock: Clock = SYSTEM_CLOCK) -> Citizen:
     """Create or refresh the citizen known by ``(iss, sub)`` with what this login asserted."""
     now = clock.now()
-    citizen = session.scalar(select(Citizen).where(Citizen.issuer == facts.issuer, Citizen.subject == facts.subject))
+    citizen = _citizen(session, facts)
     if citizen is None:
         citizen = Citizen(issuer=facts.issuer, subject=facts.subject, created_at=now)
-        session.add(citizen)
+        _refresh(citizen, facts, vault, now)
+        try:
+            # Two first logins of one account at once (two tabs, a double submit): one INSERT wins, the
+            # other waits for it on the unique index and then takes the row it committed.
+            with session.begin_nested():
+                session.add(citizen)
+                session.flush()
+            return citizen
+        except IntegrityError:
+            citizen = _citizen(session, facts)
+    _refresh(citizen, facts, vault, now)
+    session.flush()
+    return citizen
+
+
+def _citizen(session: Session, facts: CitizenFacts) -> Citizen | None:
+    return session.scalar(select(Citizen).where(Citizen.issuer == facts.issuer, Citizen.subject == facts.subject))
+
+
+def _refresh(citizen: Citizen, facts: CitizenFacts, vault: PersonalIdVault, now: datetime) -> None:
     lookup = vault.lookup_hash(facts.personal_id)
     if citizen.personal_id_hash != lookup:
         citizen.personal_id_encrypted = vault.encrypt(facts.personal_id)
@@ -111,8 +131,6 @@ def upsert_citizen(session: Session, facts: CitizenFacts, vault: PersonalIdVault
     citizen.residence_commune = facts.residence_commune
     citizen.eid_level = facts.eid_level
     citizen.updated_at = citizen.last_login_at = now
-    session.flush()
-    return citizen
 
 
 def find_by_personal_id(session: Session, personal_id: str, vault: PersonalIdVault) -> list[Citizen]:
@@ -134,17 +152,27 @@ def require_consent(citizen: Citizen) -> None:
 def give_consent(session: Session, citizen: Citizen, *, request_id: str | None = None,
                  clock: Clock = SYSTEM_CLOCK) -> Consent:
     """Record agreement to the current notice (idempotent) and audit it."""
-    existing = next((c for c in citizen.consents if c.notice_version == NOTICE_VERSION and c.withdrawn_at is None),
-                    None)
+    existing = _current_consent(citizen)
     if existing is not None:
         return existing
-    consent = Consent(citizen=citizen, notice_version=NOTICE_VERSION, claims=list(NOTICE_CLAIMS),
-                      granted_at=clock.now())
-    session.add(consent)
-    session.flush()
+    try:
+        # The consent form sent twice at once (two tabs, a double click): one INSERT wins, the other
+        # waits for it on the unique index and returns the row it committed.
+        with session.begin_nested():
+            consent = Consent(citizen=citizen, notice_version=NOTICE_VERSION, claims=list(NOTICE_CLAIMS),
+                              granted_at=clock.now())
+            session.add(consent)
+            session.flush()
+    except IntegrityError:
+        session.expire(citizen, ["consents"])
+        return _current_consent(citizen)
     audit.record(session, "consent_given", actor=f"citizen:{citizen.id}", details={"notice": NOTICE_VERSION},
                  request_id=request_id, clock=clock)
     return consent
+
+
+def _current_consent(citizen: Citizen) -> Consent | None:
+    return next((c for c in citizen.consents if c.notice_version == NOTICE_VERSION and c.withdrawn_at is None), None)
 
 
 def login_history(session: Session, citizen: Citizen, limit: int = 20) -> list[LoginRecord]:

@@ -30,8 +30,7 @@ class SigningKeys:
     def _load(self) -> dict[str, Any]:
         with self._lock:
             if not self._path.exists():
-                self._write({"keys": [], "signing_kid": None})
-                self._add_key_locked()
+                self._create()
             mtime = self._path.stat().st_mtime
             if mtime != self._loaded_mtime:
                 self._state = json.loads(self._path.read_text())
@@ -46,9 +45,26 @@ class SigningKeys:
         os.replace(tmp, self._path)
         self._state, self._loaded_mtime = state, self._path.stat().st_mtime
 
-    def _add_key_locked(self) -> str:
+    def _create(self) -> None:
+        """Write the first key file whole, once, even when several processes (gunicorn workers) start it."""
+        kid, key = self._new_key()
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self._path.with_name(f"{self._path.name}.{secrets.token_hex(6)}.tmp")
+        tmp.write_text(json.dumps({"keys": [key.as_dict(private=True)], "signing_kid": kid}))
+        tmp.chmod(0o600)
+        try:
+            os.link(tmp, self._path)  # atomic, and refused if another process's file is already there
+        except FileExistsError:
+            pass  # theirs signs: every process must use the same key
+        finally:
+            tmp.unlink()
+
+    def _new_key(self) -> tuple[str, ECKey]:
         kid = f"{self._kid_prefix}-{secrets.token_hex(6)}"
-        key = ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": "ES256"}, private=True)
+        return kid, ECKey.generate_key("P-256", parameters={"kid": kid, "use": "sig", "alg": "ES256"}, private=True)
+
+    def _add_key_locked(self) -> str:
+        kid, key = self._new_key()
         state = json.loads(self._path.read_text())
         state["keys"].append(key.as_dict(private=True))
         state["signing_kid"] = kid
