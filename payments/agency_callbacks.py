@@ -65,8 +65,7 @@ def stage_event(session: Session, bill: Bill, event_type: str, *, clock: Clock =
                 payment: Payment | None = None, refund: Refund | None = None,
                 receipt: Receipt | None = None) -> CallbackDelivery | None:
     """Record the next event of an API-made bill and stage its delivery; None for other bills."""
-    link = session.scalars(select(AgencyBill).where(AgencyBill.bill_id == bill.id).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
+    link = lock_bill_events(session, bill.id)
     if link is None:
         return None
     link.last_sequence += 1
@@ -89,6 +88,17 @@ def stage_event(session: Session, bill: Bill, event_type: str, *, clock: Clock =
         stage_job(session, DELIVER_JOB, {"delivery_id": delivery.id}, clock=clock,
                   dedupe_key=f"callback:{delivery.id}:1")
     return delivery
+
+
+def lock_bill_events(session: Session, bill_id: int) -> AgencyBill | None:
+    """Lock the bill's event stream (its ``agency_bills`` row) until the transaction ends; None if not API-made.
+
+    Whoever stages an event and whoever finishes a delivery take this lock first: otherwise an event staged
+    as ``waiting`` while the one before it is being delivered is seen by neither (the stager still sees
+    the earlier one pending, the deliverer does not yet see the new one) and waits for ever.
+    """
+    return session.scalars(select(AgencyBill).where(AgencyBill.bill_id == bill_id).with_for_update()
+                           .execution_options(populate_existing=True)).one_or_none()
 
 
 def canonical(body: dict[str, Any]) -> str:

@@ -33,7 +33,7 @@ from core.errors import NotFound
 from core.outbox import OutsideEffect, effect_job, stage_job
 from identity.api_client_models import ApiClient
 from identity.api_clients import ClientKeyring, signing_secrets
-from payments.agency_callbacks import DELIVER_JOB, SIGNATURE_HEADER, next_waiting, release, sign
+from payments.agency_callbacks import DELIVER_JOB, SIGNATURE_HEADER, lock_bill_events, next_waiting, release, sign
 from payments.agency_models import CallbackAttempt, CallbackDelivery
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class _Plan:
     """One attempt, prepared: what to send where, and how many attempts the delivery had then."""
 
     delivery_id: int
+    bill_id: int
     attempts_before: int
     url: str | None
     body: bytes
@@ -118,7 +119,7 @@ def _prepare(session: Session, payload: dict[str, Any], clock: Clock = SYSTEM_CL
     client = session.get(ApiClient, delivery.client_id)
     body = delivery.body.encode()
     signed = headers(delivery, client, body, clock) if client.callback_url else {}
-    return _Plan(delivery.id, delivery.attempts, client.callback_url or None, body, signed,
+    return _Plan(delivery.id, delivery.bill_id, delivery.attempts, client.callback_url or None, body, signed,
                  payload.get("trigger", "job")[:100], clock)
 
 
@@ -132,7 +133,8 @@ def _call(plan: _Plan) -> _Sent:
 
 
 def _record(session: Session, plan: _Plan, sent: _Sent) -> None:
-    delivery = session.get(CallbackDelivery, plan.delivery_id, with_for_update=True)
+    lock_bill_events(session, plan.bill_id)  # before deciding what comes next (see lock_bill_events)
+    delivery = session.get(CallbackDelivery, plan.delivery_id, with_for_update=True, populate_existing=True)
     clock, answer = plan.clock, sent.answer
     session.add(CallbackAttempt(delivery_id=delivery.id, attempted_at=clock.now(), status_code=answer.status_code,
                                 error=answer.error, duration_ms=sent.duration_ms, trigger=plan.trigger))
@@ -189,9 +191,11 @@ def _release_next(session: Session, delivery: CallbackDelivery, clock: Clock) ->
 
 def resend(session: Session, delivery_id: int, *, actor: str, clock: Clock = SYSTEM_CLOCK) -> CallbackDelivery:
     """Send a delivered or failed event again now (a back-office action); the body is unchanged."""
-    delivery = session.get(CallbackDelivery, delivery_id, with_for_update=True)
+    delivery = session.get(CallbackDelivery, delivery_id)
     if delivery is None:
         raise NotFound(f"no callback delivery {delivery_id}", code="delivery_not_found")
+    lock_bill_events(session, delivery.bill_id)
+    session.refresh(delivery, with_for_update=True)
     if delivery.status in ("delivered", "failed"):
         delivery.status, delivery.next_attempt_at = "pending", clock.now()
         session.flush()
