@@ -39,7 +39,9 @@ def environment(folder: Path, database_url: str, base_url: str, *, queue_url: st
     """The GATEWAY_* variables of one deployment (the same for every process of every node)."""
     values = {"GATEWAY_ENV": "development", "GATEWAY_INSTANCE_PATH": str(folder), "GATEWAY_DATABASE_URL": database_url,
               "GATEWAY_QUEUE_URL": queue_url or f"sqlite:///{folder / 'queue.db'}", "GATEWAY_SECRET_KEY": SECRET,
-              "GATEWAY_BASE_URL": base_url, "GATEWAY_LOG_LEVEL": "INFO"}
+              "GATEWAY_BASE_URL": base_url, "GATEWAY_LOG_LEVEL": "INFO",
+              # Every test citizen logs in from 127.0.0.1: one address doing what many people would.
+              "GATEWAY_LOGIN_RATE_LIMIT": "1000 per minute"}
     values.update(extra)
     return values
 
@@ -55,6 +57,10 @@ class Process:
     def lines(self) -> list[str]:
         """What the process wrote so far."""
         return self.log.read_text(errors="replace").splitlines() if self.log.exists() else []
+
+    def children(self) -> list[int]:
+        """The pids of this process's direct children (gunicorn's workers, for a ``serve`` process)."""
+        return child_pids(self.popen.pid)
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         """Signal the process group, then kill it if it lingers."""
@@ -129,6 +135,20 @@ class Deployment:
     def process(self, name: str) -> Process:
         return next(p for p in self.processes if p.name == name)
 
+    def restart(self, name: str, sig: int = signal.SIGKILL, *, after: float = 0) -> Process:
+        """Stop process ``name`` (by default kill -9 its group), wait ``after`` seconds, start the same command.
+
+        The new process takes the old one's place and appends to the same log file.
+        """
+        old = self.process(name)
+        old.stop(sig)
+        time.sleep(after)
+        command = list(old.popen.args)
+        gateway_at = command.index("gateway", command.index("-m"))
+        prefix, args = tuple(command[:command.index(sys.executable)]), command[gateway_at + 1:]
+        self.processes.remove(old)
+        return self.start(name, *args, prefix=prefix)
+
     def records(self, name_prefix: str = "") -> list[dict]:
         """Every JSON log line the processes whose name starts with ``name_prefix`` wrote."""
         found = []
@@ -191,6 +211,22 @@ def wait_until_ready(url: str, process: Process, timeout: float = 90) -> None:
             pass
         time.sleep(0.2)
     raise AssertionError(f"{url} not ready after {timeout} s: " + "\n".join(process.lines()[-30:]))
+
+
+def child_pids(pid: int) -> list[int]:
+    """The pids of the live direct children of ``pid`` (read from /proc; Linux only)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": state, ppid, ...
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def reset_postgres_database(url: str) -> None:
