@@ -8,8 +8,9 @@ Design overview
 * Pessimistic guard: the payment row is locked while the refund is reserved, and
   ``payments.refunded_amount`` (reserved + refunded) is CHECKed ``<= amount`` by the database, so
   concurrent refunds can never exceed what was captured.
-* Refunds above the approval threshold wait for a second finance officer (``approve_refund``); the
-  database refuses an approver who is the requester.
+* A refund that takes the payment's total refunded (reserved, made, and this one) above the approval
+  threshold waits for a second finance officer (``approve_refund``); the database refuses an approver who
+  is the requester.
 * Ledger: approving books the refund as owed to the payer (debit budget payable and the retained fee
   pro rata, credit ``refunds_payable``); the provider's confirmation pays it out (debit
   ``refunds_payable``, credit the provider's clearing). A failed refund reverses the first entry and
@@ -63,7 +64,9 @@ def request_refund(session: Session, payment_public_id: str, *, amount: Money, e
     if not reason.strip():
         raise RefundNotAllowed("a refund needs a reason", code="refund_reason_missing")
     payment.refunded_amount += amount.amount
-    needs_approval = approval_threshold is not None and amount.amount > approval_threshold.amount
+    # The threshold bounds everything refunded on the payment, not each refund: two refunds just under it
+    # must not move more money than one officer may move alone.
+    needs_approval = approval_threshold is not None and payment.refunded_amount > approval_threshold.amount
     refund = Refund(public_id=new_public_id(), payment_id=payment.id, amount=amount.amount, currency=amount.currency,
                     status="awaiting_approval" if needs_approval else "submitted", reason=reason.strip()[:500],
                     requested_by=requested_by, created_at=clock.now(), updated_at=clock.now())

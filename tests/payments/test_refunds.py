@@ -88,6 +88,14 @@ def test_a_large_refund_waits_for_a_second_officer(db, clock, sandbox):
     assert refund.status == "submitted" and ledger.balance(db, REFUNDS) == vnd(-150_000)
 
 
+def test_refunds_split_under_the_threshold_wait_for_a_second_officer_once_their_total_passes_it(db, clock,
+                                                                                                   sandbox):
+    payment = _paid(db, clock, sandbox)
+    first = _refund(db, clock, payment, 90_000, 200_000, approval_threshold=vnd(100_000))
+    second = _refund(db, clock, payment, 90_000, 110_000, approval_threshold=vnd(100_000))
+    assert (first.status, second.status) == ("submitted", "awaiting_approval")
+
+
 def test_a_rejected_refund_frees_its_amount(db, clock, sandbox):
     payment = _paid(db, clock, sandbox)
     refund = _refund(db, clock, payment, 150_000, 200_000, approval_threshold=vnd(100_000))
