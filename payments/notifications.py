@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from core.clock import SYSTEM_CLOCK, Clock
 from core.outbox import job_handler, stage_job
 from payments.confirmation import ReportOutcome, apply_report
+from payments.errors import NotificationRejected
 from payments.models.billing import Payment, ProviderEvent
 from payments.providers import get_provider
 from payments.sql import insert_if_absent
@@ -44,6 +45,7 @@ def receive_notification(session: Session, provider_name: str, raw_body: bytes, 
                          clock: Clock) -> Received:
     """Verify and record one notification, staging a status refresh; raises NotificationRejected if untrusted."""
     notification = get_provider(provider_name).parse_notification(raw_body, headers)
+    _check_ids_fit(notification.event_id, notification.session_id)
     claimed = insert_if_absent(session, ProviderEvent.__table__, {
         "provider": provider_name, "event_id": notification.event_id,
         "provider_session_id": notification.session_id, "received_at": clock.now()}, ["provider", "event_id"])
@@ -54,6 +56,17 @@ def receive_notification(session: Session, provider_name: str, raw_body: bytes, 
     stage_job(session, REFRESH_JOB, {"provider": provider_name, "session_id": notification.session_id,
                                      "event_id": notification.event_id}, clock=clock)
     return Received(notification.event_id, duplicate=False)
+
+
+#: The longest event or session id kept (``provider_events`` columns); providers' own are far shorter.
+MAX_ID_LENGTH = 200
+
+
+def _check_ids_fit(event_id: str, session_id: str | None) -> None:
+    # Signed does not mean well formed: a key leak or a provider bug must get a 400, not a failed INSERT.
+    if not event_id or len(event_id) > MAX_ID_LENGTH or len(session_id or "") > MAX_ID_LENGTH:
+        raise NotificationRejected(f"a notification's event and session ids must be 1 to {MAX_ID_LENGTH} "
+                                   "characters", code="notification_malformed")
 
 
 def refresh_payment(session: Session, provider_name: str, session_id: str, *, cause: str, clock: Clock,

@@ -62,6 +62,15 @@ def test_an_untrusted_notification_is_400_with_a_stable_code_and_nothing_written
     assert (_events(db), _jobs(db)) == (0, 0)
 
 
+@pytest.mark.parametrize("ids", [{"event_id": "evt_" + "x" * 197}, {"session_id": "sbx_" + "0" * 197},
+                                 {"event_id": ""}], ids=["long-event-id", "long-session-id", "empty-event-id"])
+def test_a_signed_notification_with_ids_no_provider_sends_is_400_and_nothing_written(client, db, sandbox, ids):
+    body, headers = _signed(sandbox, **ids)
+    response = client.post("/webhooks/sandbox", data=body, headers=headers, content_type="application/json")
+    assert response.status_code == 400 and response.json["code"] == "notification_malformed"
+    assert (_events(db), _jobs(db)) == (0, 0)
+
+
 def test_an_old_notification_is_refused_as_a_replay(client, db, sandbox):
     body, _ = _signed(sandbox)
     headers = {"Sandbox-Signature": sandbox.sign(body, timestamp=1_000_000_000)}
