@@ -68,6 +68,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 def make_engine(url: str, **options: object) -> Engine:
     """Create an engine for ``url`` with the pragmas and pool settings this project relies on."""
+    # Statement parameters are citizens' data (hashes, names, free text): errors never quote them.
+    options.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30}, **options)
         event.listen(engine, "connect", _configure_sqlite)

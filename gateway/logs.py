@@ -6,8 +6,11 @@ import json
 import logging
 import re
 import sys
+import traceback
 from contextvars import ContextVar
 from datetime import UTC, datetime
+
+from sqlalchemy.exc import StatementError
 
 #: The id of the request or job being handled; every log line carries it.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -43,10 +46,52 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         return self._scrub(json.dumps(entry, default=str, ensure_ascii=False))
 
+    def formatException(self, exc_info) -> str:
+        """The traceback, with what a database error quotes (parameters, values, rows) left out."""
+        return format_exception_safely(exc_info[1])
+
     def _scrub(self, line: str) -> str:
         for secret in self._secrets:
             line = line.replace(secret, "[secret]")
         return mask_personal_ids(line)
+
+
+def format_exception_safely(error: BaseException | None) -> str:
+    """Format ``error`` and its causes like ``traceback``, but a database error shows only its kind, its
+    SQLSTATE and our statement: drivers quote the offending value ("invalid input syntax for type integer:
+    \"<name>\""), the failing row and, unless hidden, every parameter of the statement."""
+    chain, seen = [], set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        chain.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    parts = ["Traceback (most recent call last):\n" + "".join(traceback.format_tb(e.__traceback__)) + _describe(e)
+             for e in reversed(chain)]
+    return "\nDuring handling of the above exception, another exception occurred:\n\n".join(parts)
+
+
+def _describe(error: BaseException) -> str:
+    if isinstance(error, StatementError):
+        original = error.orig
+        return (f"{_name(error)}: ({_name(original)}) {_database_code(original)} [database message not logged]\n"
+                f"[SQL: {error.statement}]\n")
+    if _is_driver_error(error):
+        return f"{_name(error)}: {_database_code(error)} [database message not logged]\n"
+    return "".join(traceback.format_exception_only(type(error), error))
+
+
+def _is_driver_error(error: BaseException) -> bool:
+    return type(error).__module__.split(".")[0] in ("psycopg", "psycopg2", "sqlite3")
+
+
+def _database_code(error: BaseException | None) -> str:
+    code = getattr(error, "sqlstate", None) or getattr(error, "sqlite_errorname", None)
+    return f"SQLSTATE {code}" if code else ""
+
+
+def _name(error: BaseException | None) -> str:
+    kind = type(error)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
 
 
 def configure_logging(level: str, secrets: list[str]) -> None:

@@ -23,7 +23,7 @@ from gateway import create_app
 from payments.providers.sandbox_store import SandboxStore, sandbox_sessions
 
 #: The headless browser (chromium, page) is one session-wide fixture for every folder that drives one.
-pytest_plugins = ["tests.browser_fixtures"]
+pytest_plugins = ["tests.browser_fixtures", "tests.log_scan"]
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgresql")

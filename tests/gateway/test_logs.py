@@ -2,7 +2,12 @@
 
 import json
 import logging
+import sys
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from core.db import make_engine
 from gateway.logs import JsonFormatter, mask_personal_ids, request_id_var
 
 
@@ -42,3 +47,41 @@ def test_request_lines_leave_out_query_strings(client, caplog):
     assert access and access[-1].path == "/healthz" and access[-1].status == 200
     line = JsonFormatter().format(access[-1])
     assert json.loads(line)["request_id"] and "SECRET-CODE" not in line
+
+
+def _logged_error(error: BaseException) -> str:
+    try:
+        raise error
+    except BaseException:
+        record = logging.LogRecord("gateway.errors", logging.ERROR, __file__, 1, "unhandled error", (),
+                                   sys.exc_info())
+    return json.loads(JsonFormatter().format(record))["exception"]
+
+
+def test_a_database_error_is_logged_with_its_statement_and_code_but_no_value_it_quotes(database_url):
+    values = {"v": "Trần Thị Bình", "w": "x" * 5000}
+    engine = make_engine(database_url)
+    # PostgreSQL quotes the value it cannot cast; SQLite casts anything, so it fails on a missing table.
+    statement = ("SELECT CAST(:v AS integer) + CAST(:w AS integer)" if engine.dialect.name == "postgresql"
+                 else "SELECT :v, :w FROM no_such_table")
+    try:
+        with engine.begin() as connection:
+            connection.execute(text(statement), values)  # (the traceback quotes this line: no literals in it)
+    except DBAPIError as error:
+        logged = _logged_error(error)
+    finally:
+        engine.dispose()
+    assert "Trần Thị Bình" not in logged and "xxxx" not in logged and "[parameters:" not in logged
+    assert "[SQL: SELECT " in logged and "[database message not logged]" in logged
+    assert "sqlalchemy.exc." in logged and "Traceback (most recent call last)" in logged
+
+
+def test_a_chained_error_keeps_every_cause_in_order():
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise ValueError("outer") from inner
+    except ValueError as error:
+        logged = _logged_error(error)
+    assert logged.index("KeyError: 'inner'") < logged.index("ValueError: outer")

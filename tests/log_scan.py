@@ -1,0 +1,68 @@
+"""A pytest plugin: every log line the suite makes the code write, formatted exactly as production writes it
+(the gateway's JSON handler, with its scrubbing), is scanned for personal data, secrets and SQL parameters.
+
+The run fails if any line holds one, naming the test that wrote it. Logs leave the city's systems (log
+shippers, support tickets); what they may carry is a masked ID number, never a name, a key or a row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+import pytest
+
+from gateway.logs import JsonFormatter
+from identity.devidp.accounts import CITIZENS, STAFF
+
+_LEAKS = {
+    "personal ID number": re.compile(r"(?<!\d)\d{12}(?!\d)"),
+    "API key": re.compile(r"gwk_[A-Za-z0-9_-]{20,}"),
+    "Stripe secret": re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{8,}"),
+    "SQL parameters": re.compile(r"\[parameters: |Failing row contains|Key \([^)]*\)=\("),
+    "citizen or staff name": re.compile("|".join(re.escape(person.name) for person in (*CITIZENS, *STAFF))),
+}
+_found: list[str] = []
+_current = {"test": "(outside a test)"}
+
+
+class _ScanningHandler(logging.Handler):
+    def emit(self, record: logging.LogRecord) -> None:
+        line = _production_formatter().format(record)
+        for what, pattern in _LEAKS.items():
+            match = pattern.search(line)
+            if match:
+                _found.append(f"{_current['test']}: {what} in a {record.levelname} line of {record.name!r}: "
+                              f"…{line[max(0, match.start() - 80):match.end() + 40]}…")
+
+
+def _production_formatter() -> logging.Formatter:
+    for handler in logging.getLogger().handlers:
+        if getattr(handler, "_gateway", False):
+            return handler.formatter
+    return JsonFormatter()
+
+
+def pytest_configure(config) -> None:
+    logging.getLogger().addHandler(_ScanningHandler())
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current["test"] = item.nodeid
+    try:
+        return (yield)
+    finally:
+        _current["test"] = "(outside a test)"
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if _found:
+        terminalreporter.write_sep("!", f"PERSONAL DATA OR SECRETS IN LOGS: {len(_found)} lines", red=True, bold=True)
+        for line in _found[:50]:
+            terminalreporter.write_line(line, red=True)
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    if _found and session.exitstatus == 0:
+        session.exitstatus = 1
