@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from gateway.auth import current_principal, require_role
 from gateway.database import db_session
 from identity import audit
+from identity.role_requests import decide_grant, pending_grants, propose_grant
 from identity.roles import (
     FINANCE_APPROVER,
     FINANCE_OFFICER,
@@ -17,7 +18,7 @@ from identity.roles import (
     SYSTEM_ADMIN,
 )
 from identity.sessions import end_sessions_of
-from identity.staff import get_staff, grant_role, list_staff, revoke_role
+from identity.staff import get_staff, list_staff, revoke_role
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 
@@ -43,23 +44,38 @@ def home():
 @require_role(SYSTEM_ADMIN)
 def staff_list():
     """Every staff account with its roles and the forms to change them."""
+    proposals = pending_grants(db_session())
     return render_template("admin/staff.html", accounts=list_staff(db_session()), roles=ROLES,
-                           descriptions=ROLE_DESCRIPTIONS)
+                           descriptions=ROLE_DESCRIPTIONS, proposals=proposals, me=current_principal().staff,
+                           proposed={(p.staff_account_id, p.role) for p in proposals})
 
 
 @bp.post("/staff/<int:staff_id>/roles")
 @require_role(SYSTEM_ADMIN)
 def change_role(staff_id: int):
-    """Grant or revoke one role (audited; a revocation ends the account's sessions)."""
+    """Propose a role for a second admin to approve, or revoke one at once (audited; a revocation ends the
+    account's sessions)."""
     account = get_staff(db_session(), staff_id)
     role, action = request.form.get("role", ""), request.form.get("action")
     actor = current_principal().staff
     if action == "grant":
-        grant_role(db_session(), account, role, granted_by=actor, request_id=g.get("request_id"))
+        propose_grant(db_session(), account, role, proposed_by=actor, request_id=g.get("request_id"))
     elif action == "revoke":
         revoke_role(db_session(), account, role, revoked_by=actor, request_id=g.get("request_id"))
     else:
         abort(400)
+    return redirect(url_for("admin.staff_list"))
+
+
+@bp.post("/role-requests/<int:request_id>")
+@require_role(SYSTEM_ADMIN)
+def decide_role_request(request_id: int):
+    """A second admin approves (the role is granted) or rejects another admin's proposal."""
+    decision = request.form.get("decision")
+    if decision not in ("approve", "reject"):
+        abort(400)
+    decide_grant(db_session(), request_id, approve=decision == "approve", decided_by=current_principal().staff,
+                 request_id=g.get("request_id"))
     return redirect(url_for("admin.staff_list"))
 
 

@@ -54,6 +54,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     identity_errors.InvalidPersonalId: 422,
     identity_errors.InvalidRole: 422,
     identity_errors.StaffNotFound: 404,
+    identity_errors.RoleRequestNotFound: 404,
+    identity_errors.RoleRequestDecided: 409,
     identity_errors.ApiClientNotFound: 404,
     identity_errors.ApiClientInvalid: 422,
     payment_errors.PaymentError: 400,

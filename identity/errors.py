@@ -75,6 +75,24 @@ class InvalidRole(IdentityError):
     code = "invalid_role"
 
 
+class SelfGrant(RoleRequired):
+    """Nobody proposes or approves a role for himself, and nobody approves his own proposal."""
+
+    code = "role_self_grant"
+
+
+class RoleRequestNotFound(IdentityError):
+    """No role grant request with that id."""
+
+    code = "role_request_not_found"
+
+
+class RoleRequestDecided(IdentityError):
+    """The role grant request was approved or rejected already."""
+
+    code = "role_request_decided"
+
+
 class StaffNotFound(IdentityError):
     """No staff account with that id."""
 

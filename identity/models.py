@@ -137,6 +137,38 @@ class StaffRole(Base):
     staff_account: Mapped[StaffAccount] = relationship(back_populates="roles", foreign_keys=[staff_account_id])
 
 
+ROLE_REQUEST_STATUSES = ("pending", "approved", "rejected")
+
+
+class RoleGrantRequest(Base):
+    """A role proposed for a staff member by one admin; a second admin, neither of the two, decides.
+
+    The database holds the four-eyes rule too: nobody proposes a role for himself, and the decider is
+    neither the proposer nor the person who would get the role.
+    """
+
+    __tablename__ = "role_grant_requests"
+    __table_args__ = (
+        CheckConstraint(f"role IN {ROLES}", name="role_known"),
+        CheckConstraint(f"status IN {ROLE_REQUEST_STATUSES}", name="status_known"),
+        CheckConstraint("requested_by_id <> staff_account_id", name="not_for_oneself"),
+        CheckConstraint("decided_by_id IS NULL OR (decided_by_id <> requested_by_id "
+                        "AND decided_by_id <> staff_account_id)", name="second_person_decides"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    staff_account_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"), index=True)
+    role: Mapped[str] = mapped_column(String(30))
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("staff_accounts.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_accounts.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    staff_account: Mapped[StaffAccount] = relationship(foreign_keys=[staff_account_id])
+    requested_by: Mapped[StaffAccount] = relationship(foreign_keys=[requested_by_id])
+
+
 class WebSession(Base):
     """A server-side login session; the browser holds only a random token whose hash is the key."""
 

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from identity import audit
-from identity.errors import InvalidRole, RoleRequired, StaffNotFound
+from identity.errors import InvalidRole, RoleRequired, SelfGrant, StaffNotFound
 from identity.models import StaffAccount, StaffRole
 from identity.roles import ROLES, SYSTEM_ADMIN
 from identity.sessions import end_sessions_of
@@ -47,16 +47,20 @@ def provision_staff(session: Session, *, issuer: str, subject: str, display_name
     return account
 
 
-def _check_role(role: str) -> None:
+def check_role(role: str) -> None:
     if role not in ROLES:
         raise InvalidRole(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
 
 
 def grant_role(session: Session, account: StaffAccount, role: str, *, granted_by: StaffAccount | None,
                request_id: str | None = None, clock: Clock = SYSTEM_CLOCK) -> bool:
-    """Give ``role`` to ``account``; return False if it already had it. Only admins (or the CLI) grant."""
-    _check_role(role)
-    _require_admin(granted_by)
+    """Give ``role`` to ``account``; return False if it already had it. Only admins (or the CLI) grant,
+    never to themselves; in the back office an admin grants by approving another's proposal
+    (``identity.role_requests``)."""
+    check_role(role)
+    require_admin(granted_by)
+    if granted_by is not None and granted_by.id == account.id:
+        raise SelfGrant("nobody grants a role to himself", code="role_self_grant")
     if role in account.role_names:
         return False
     account.roles.append(StaffRole(role=role, granted_by_id=granted_by.id if granted_by else None,
@@ -70,8 +74,8 @@ def grant_role(session: Session, account: StaffAccount, role: str, *, granted_by
 def revoke_role(session: Session, account: StaffAccount, role: str, *, revoked_by: StaffAccount,
                 request_id: str | None = None, clock: Clock = SYSTEM_CLOCK) -> bool:
     """Take ``role`` from ``account``; return False if it did not have it. The last admin cannot go."""
-    _check_role(role)
-    _require_admin(revoked_by)
+    check_role(role)
+    require_admin(revoked_by)
     grant = next((g for g in account.roles if g.role == role), None)
     if grant is None:
         return False
@@ -99,7 +103,7 @@ def create_admin(session: Session, *, issuer: str, subject: str, display_name: s
     return account, grant_role(session, account, SYSTEM_ADMIN, granted_by=None, clock=clock)
 
 
-def _require_admin(actor: StaffAccount | None) -> None:
+def require_admin(actor: StaffAccount | None) -> None:
     # ``None`` is the operator at the command line, who already holds the server.
     if actor is not None and (not actor.active or SYSTEM_ADMIN not in actor.role_names):
         raise RoleRequired("only a system admin changes roles")

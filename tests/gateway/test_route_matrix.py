@@ -59,6 +59,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("admin.home", "GET"): ("/admin/", staff(), 200),
     ("admin.staff_list", "GET"): ("/admin/staff", staff(SYSTEM_ADMIN), 200),
     ("admin.change_role", "POST"): ("/admin/staff/{officer}/roles", staff(SYSTEM_ADMIN), 302),
+    ("admin.decide_role_request", "POST"): ("/admin/role-requests/999999", staff(SYSTEM_ADMIN), 404),
     ("admin.end_staff_sessions", "POST"): ("/admin/staff/{officer}/sessions/end", staff(SYSTEM_ADMIN), 302),
     ("admin.audit_log", "GET"): ("/admin/audit", staff(SYSTEM_ADMIN), 200),
     # Routes of other capabilities (their owners confirm the rule when they change them).
@@ -177,6 +178,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
 }
 #: Form data sent with POST routes (a CSRF token is always added).
 FORMS = {("admin.change_role", "POST"): {"role": FINANCE_OFFICER, "action": "grant"},
+         ("admin.decide_role_request", "POST"): {"decision": "approve"},
          # An unreadable period: the check is refused before it runs anything.
          ("finance.check_remittance", "POST"): {"from": "not a day"}}
 CALLERS = ("anonymous", "citizen_level1", "citizen_level2", *ROLES)

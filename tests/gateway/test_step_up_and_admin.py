@@ -6,8 +6,10 @@ from sqlalchemy import select
 
 from gateway.auth import require_citizen
 from identity.devidp.seed import seed_demo_staff
-from identity.models import AuditEvent, StaffAccount, WebSession
-from identity.roles import FINANCE_OFFICER, POLICY_EDITOR, SYSTEM_ADMIN
+from identity.models import AuditEvent, RoleGrantRequest, StaffAccount, WebSession
+from identity.role_requests import propose_grant
+from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER, POLICY_EDITOR, SYSTEM_ADMIN
+from identity.staff import create_admin
 from tests.gateway.oidc_support import (
     HN_LEVEL1,
     HN_LEVEL2,
@@ -56,16 +58,29 @@ def test_an_admin_grants_a_role_in_the_back_office_and_it_is_audited(client, db)
     page = client.get("/admin/staff")
     assert page.status_code == 200 and "Bùi Thị Lan" in page.get_data(as_text=True)
     token = form_token(client, "/admin/staff")
-    granted = client.post(f"/admin/staff/{editor.id}/roles",
-                          data={"csrf_token": token, "role": FINANCE_OFFICER, "action": "grant"})
-    assert granted.status_code == 302
+    proposed = client.post(f"/admin/staff/{editor.id}/roles",
+                           data={"csrf_token": token, "role": FINANCE_OFFICER, "action": "grant"})
+    assert proposed.status_code == 302
     db.refresh(editor)
-    assert editor.role_names == {POLICY_EDITOR, FINANCE_OFFICER}
+    assert editor.role_names == {POLICY_EDITOR}  # proposed: a second admin decides
+    me = db.scalars(select(StaffAccount).where(StaffAccount.subject == "staff-system-admin")).one()
+    other, _ = create_admin(db, issuer=me.issuer, subject="second-admin", display_name="Quản trị viên thứ hai")
+    theirs = propose_grant(db, editor, FINANCE_APPROVER, proposed_by=other)
+    db.flush()
+    page = client.get("/admin/staff").get_data(as_text=True)
+    assert "chờ quản trị viên thứ hai" in page
+    approved = client.post(f"/admin/role-requests/{theirs.id}", data={"csrf_token": token, "decision": "approve"})
+    assert approved.status_code == 302
+    db.refresh(editor)
+    assert editor.role_names == {POLICY_EDITOR, FINANCE_APPROVER}
+    mine = db.scalars(select(RoleGrantRequest).where(RoleGrantRequest.requested_by_id == me.id)).one()
+    refused = client.post(f"/admin/role-requests/{mine.id}", data={"csrf_token": token, "decision": "approve"})
+    assert refused.status_code == 403  # his own proposal
     revoked = client.post(f"/admin/staff/{editor.id}/roles",
                           data={"csrf_token": token, "role": POLICY_EDITOR, "action": "revoke"})
     assert revoked.status_code == 302
     audit_page = client.get("/admin/audit").get_data(as_text=True)
-    assert "role_granted" in audit_page and "role_revoked" in audit_page
+    assert all(name in audit_page for name in ("role_grant_proposed", "role_granted", "role_revoked"))
     assert client.post(f"/admin/staff/{editor.id}/roles",
                        data={"csrf_token": token, "role": "superuser", "action": "grant"}).status_code == 422
     assert client.post("/admin/staff/999999/roles",
