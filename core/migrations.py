@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Connection, Engine, make_url, text
 
 from core.settings import PROJECT_ROOT
 
@@ -46,3 +46,32 @@ def current_revisions(bind: Engine | Connection) -> set[str]:
 def pending_migrations(bind: Engine | Connection) -> bool:
     """True when the database is not at the head revision."""
     return current_revisions(bind) != head_revisions()
+
+
+def app_role(app_url: str, owner_url: str) -> str | None:
+    """The PostgreSQL role the app connects as, when it is not the schema owner's; else None."""
+    app, owner = make_url(app_url), make_url(owner_url)
+    if app.get_backend_name() != "postgresql" or app.username in (None, owner.username):
+        return None
+    return app.username
+
+
+def grant_app_role(owner: Engine, role: str) -> None:
+    """Let ``role`` read and write rows of every table and use every sequence, and nothing more.
+
+    Not owning the tables, it cannot ALTER or DROP them, switch their triggers off or TRUNCATE them (no
+    TRUNCATE privilege is granted); the append-only triggers still refuse its UPDATEs and DELETEs.
+    """
+    quoted = owner.dialect.identifier_preparer.quote(role)
+    with owner.begin() as connection:
+        connection.execute(text(f"GRANT USAGE ON SCHEMA public TO {quoted}"))
+        connection.execute(text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {quoted}"))
+        connection.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {quoted}"))
+
+
+def is_superuser(bind: Engine) -> bool:
+    """True when ``bind`` connects to PostgreSQL as a superuser (who could switch any trigger off)."""
+    if bind.dialect.name != "postgresql":
+        return False
+    with bind.connect() as connection:
+        return connection.scalar(text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")) is True

@@ -79,6 +79,11 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("GATEWAY_DATABASE_URL", database_url,
              lambda v: f"sqlite:///{Path(v['instance_path']) / 'gateway.db'}",
              "SQLAlchemy URL: `sqlite:///…` (embedded) or `postgresql://user@host:5432/db` (production)."),
+    Variable("GATEWAY_MIGRATION_DATABASE_URL", database_url, lambda v: v["database_url"],
+             "The schema owner's URL, used only by `gateway migrate`; the web app and the worker connect with "
+             "`GATEWAY_DATABASE_URL` as a role that may read and write rows but owns nothing, so it can neither "
+             "TRUNCATE the ledger nor switch its triggers off. `migrate` grants that role what it needs. "
+             "Default: the same URL (one role, as in the embedded mode)."),
     Variable("GATEWAY_SECRET_KEY", secret_key, _generated_secret,
              "Signs sessions and CSRF tokens; at least 32 characters. Required in production; in development "
              "a random key is kept in `instance/secret_key`.", secret=True),
@@ -161,6 +166,7 @@ class Settings:
     env: str
     instance_path: Path
     database_url: str
+    migration_database_url: str
     secret_key: str
     base_url: str
     queue_url: str
@@ -213,7 +219,8 @@ class Settings:
             value = getattr(self, _field_name(variable))
             if variable.secret:
                 values += list(value) if isinstance(value, tuple) else [value]
-        values += [urlsplit(url).password for url in (self.database_url, self.queue_url, self.ratelimit_storage_url)]
+        values += [urlsplit(url).password for url in (self.database_url, self.migration_database_url, self.queue_url,
+                                                      self.ratelimit_storage_url)]
         return [value for value in values if value]
 
     def display(self) -> dict[str, str]:

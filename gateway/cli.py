@@ -14,7 +14,7 @@ import sys
 import click
 
 from core.db import make_engine, make_session_factory
-from core.migrations import pending_migrations, upgrade
+from core.migrations import app_role, grant_app_role, is_superuser, pending_migrations, upgrade
 from core.settings import Settings, SettingsError
 
 
@@ -33,9 +33,16 @@ def migrate() -> None:
     from payments.providers.sandbox_store import SandboxStore
 
     settings = _settings()
-    upgrade(settings.database_url)
+    owner_url = settings.migration_database_url
+    upgrade(owner_url)
     if settings.sandbox_enabled:
-        SandboxStore.for_database(settings.database_url).dispose()  # the sandbox provider's own table
+        SandboxStore.for_database(owner_url).dispose()  # the sandbox provider's own table
+    role = app_role(settings.database_url, owner_url)
+    if role is not None:
+        owner = make_engine(owner_url)
+        grant_app_role(owner, role)
+        owner.dispose()
+        click.echo(f"role {role} may read and write rows, and owns nothing")
     click.echo("database schema is up to date")
 
 
@@ -68,6 +75,10 @@ def serve(bind: str, workers: int) -> None:
     engine = make_engine(settings.database_url)
     if pending_migrations(engine):
         raise click.ClickException("the database has pending migrations; run `python -m gateway migrate` first")
+    if settings.env == "production" and is_superuser(engine):
+        raise click.ClickException("GATEWAY_DATABASE_URL connects as a PostgreSQL superuser, who can switch the "
+                                   "ledger's triggers off: connect as a role that owns nothing and migrate with "
+                                   "GATEWAY_MIGRATION_DATABASE_URL (see README, Configuration)")
     engine.dispose()
     _build_app_once()
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")

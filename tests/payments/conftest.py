@@ -7,13 +7,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
 
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from core.migrations import upgrade
 from payments.providers import register_provider, unregister_provider
 from payments.providers.sandbox import SandboxProvider
+from tests.conftest import truncate_as_the_test_superuser
 from tests.payments.providers.fake_stripe import serving
 
 #: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
@@ -60,8 +60,8 @@ def committing(database_url, sqlite_template, tmp_path):
         with engine.begin() as connection:
             # A committed run leaves its breaks (cascaded from recon_runs) and its items and results (no
             # foreign keys since migration 0013, so named here).
-            connection.execute(text(f"TRUNCATE {', '.join(PAYMENTS_TABLES)}, outbox_jobs, recon_runs, recon_items,"
-                                    " recon_results RESTART IDENTITY CASCADE"))
+            truncate_as_the_test_superuser(connection, [*PAYMENTS_TABLES, "outbox_jobs", "recon_runs",
+                                                        "recon_items", "recon_results"])
     engine.dispose()
 
 
