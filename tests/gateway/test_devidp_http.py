@@ -46,6 +46,6 @@ def test_discovery_and_jwks_are_cacheable_and_token_errors_are_json(client, db):
     assert jwks.headers["Cache-Control"] == "public, max-age=300"
     assert all("d" not in key for key in jwks.get_json()["keys"])
     refused = client.post("/dev-idp/token", data={"grant_type": "authorization_code", "code": "x"})
-    assert refused.status_code in (400, 401) and refused.get_json()["error"] == "invalid_client"
+    assert refused.status_code == 401 and refused.get_json()["error"] == "invalid_client"
     assert refused.headers["Cache-Control"] == "no-store"
     assert client.get("/dev-idp/userinfo", headers={"Authorization": "Bearer nope"}).status_code == 401

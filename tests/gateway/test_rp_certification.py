@@ -22,9 +22,10 @@ def faults(app):
     idp.set_faults()
 
 
-def assert_refused(client, db, response, reason, caplog=None):
-    """The callback was refused: an error page, no session row or cookie, and the reason audited and logged."""
-    assert response.status_code in (400, 502), response.status_code
+def assert_refused(client, db, response, reason, caplog=None, status=400):
+    """The callback was refused: an error page (``status``: 400 for what the provider or browser sent, 502 when
+    the provider could not be used), no session row or cookie, and the reason audited and logged."""
+    assert response.status_code == status, response.status_code
     assert "Set-Cookie" not in response.headers or "gw_sid" not in response.headers["Set-Cookie"]
     assert db.scalars(select(WebSession)).all() == []
     failures = db.scalars(select(AuditEvent).where(AuditEvent.event == "login_failed")).all()
