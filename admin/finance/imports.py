@@ -6,6 +6,7 @@ from flask import render_template, request
 from flask_babel import lazy_gettext as _l
 
 from admin.finance.blueprint import actor, bp
+from core.money import Money
 from gateway.auth import require_role
 from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
@@ -27,7 +28,7 @@ FORMAT_NAMES = {
 def _page(status: int = 200, **context):
     context.setdefault("errors", {})
     return render_template("admin/finance/imports.html", formats=FORMATS, names=FORMAT_NAMES,
-                           files=recent_files(db_session()), **context), status
+                           files=recent_files(db_session()), money_of=Money, **context), status
 
 
 @bp.get("/imports")

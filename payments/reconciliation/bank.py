@@ -135,7 +135,8 @@ def expected_payouts(session: Session, *, providers: tuple[str, ...], period_sta
     per_line = (select(ReportLine.payout_id, ReportLine.provider_reference, func.min(ReportLine.net).label("net"),
                        func.max(ReportLine.value_on).label("value_on"))
                 .join(ReportFile, ReportFile.id == ReportLine.file_id)
-                .where(ReportLine.kind == "provider", ReportFile.format.in_(formats), ReportLine.payout_id.is_not(None))
+                .where(ReportLine.kind == "provider", ReportFile.format.in_(formats), ReportLine.payout_id.is_not(None),
+                       ReportLine.currency == "VND")  # a payout is expected in dong; other money is never converted
                 .group_by(ReportLine.payout_id, ReportLine.provider_reference)).subquery()
     rows = session.execute(select(per_line.c.payout_id, func.sum(per_line.c.net), func.max(per_line.c.value_on))
                            .group_by(per_line.c.payout_id)).all()

@@ -63,22 +63,30 @@ def parse(content: bytes) -> ParsedFile:
 
 def _statement(element: Element, entry_lines: dict[int, int]) -> Statement:
     account = _child(element, "Acct")
-    currency = _text(account, "Ccy")
     balances = {_text(b, "Tp", "CdOrPrtry", "Cd"): _balance(b) for b in _all(element, "Bal")}
     lines = tuple(_line(entry, entry_lines[id(entry)]) for entry in _all(element, "Ntry"))
-    currency = currency or next((b.currency for b in balances.values()), None) or (lines[0].currency if lines else "")
+    opening = next((balances[c] for c in OPENING_CODES if c in balances), None)
     return Statement(
         account=_text(account, "Id", "IBAN") or _text(account, "Id", "Othr", "Id") or "",
-        currency=currency,
+        currency=_account_currency(account, opening, lines),
         statement_id=_text(element, "Id"),
         lines=lines,
-        opening=next((balances[c] for c in OPENING_CODES if c in balances), None),
+        opening=opening,
         closing=next((balances[c] for c in CLOSING_CODES if c in balances), None),
     )
 
 
+def _account_currency(account: Element | None, opening: Balance | None, lines: tuple[StatementLine, ...]) -> str:
+    """``<Acct><Ccy>``; without it the opening balance's, else the first entry's. Never another balance's:
+    each balance keeps its own currency (the v8 sample closes in SEK on a EUR account), and a statement
+    whose balances or entries differ from its account's currency is refused on import, not relabelled."""
+    return _text(account, "Ccy") or (opening.currency if opening else "") or (lines[0].currency if lines else "")
+
+
 def _balance(element: Element) -> Balance:
     amount_element = _child(element, "Amt")
+    if amount_element is None:
+        raise ImportRejected("balance without Amt", source=SOURCE)
     currency = amount_element.get("Ccy", "")
     amount = minor((amount_element.text or "").strip(), currency, row=None, source=SOURCE)
     sign = -1 if _text(element, "CdtDbtInd") == "DBIT" else 1

@@ -1,6 +1,8 @@
 """Import a report: read it whole, then store the file and its lines; the same bytes twice add nothing.
 
-Reading happens before any write, so a malformed file leaves nothing behind. Two concurrent imports of
+Reading happens before any write, so a malformed file leaves nothing behind; so does a bank statement in
+another currency than dong, refused after reading (``statement_checks``). Each statement's balances are
+checked against its lines and the result says so, with the numbers. Two concurrent imports of
 the same bytes meet at the unique SHA-256: the loser gets the winner's file. On PostgreSQL a Stripe CSV is
 read set-based (``stripe_staged``: COPY, then SQL); whatever that path cannot vouch for goes through the
 Python reader, so both paths accept the same files and store the same lines.
@@ -19,16 +21,30 @@ from core.db import bulk_insert
 from payments.reconciliation.models import ReportFile, ReportLine, ReportStatement
 from payments.reconciliation.parsed import ParsedFile, ProviderLine, StatementLine, sha256_of
 from payments.reconciliation.readers import read_report
+from payments.reconciliation.statement_checks import (
+    UNBALANCED,
+    BalanceCheck,
+    balance_check,
+    refuse_foreign_currency,
+    stored_balance_checks,
+)
 from payments.reconciliation.stripe_staged import stage_stripe, store_stripe_lines
 from payments.reconciliation.vnpay_settlement import VnpayMapping
 
 
 @dataclass(frozen=True)
 class ImportResult:
-    """The stored file, and whether this call created it (False: it was imported before)."""
+    """The stored file, whether this call created it (False: it was imported before), and how each of its
+    bank statements' balances compare with their lines."""
 
     file: ReportFile
     created: bool
+    balance_checks: tuple[BalanceCheck, ...] = ()
+
+    @property
+    def unbalanced(self) -> tuple[BalanceCheck, ...]:
+        """The statements whose opening balance plus lines is not their closing balance: to investigate."""
+        return tuple(check for check in self.balance_checks if check.status == UNBALANCED)
 
 
 def import_report(session: Session, content: bytes, format: str, *, filename: str, imported_by: str,
@@ -37,22 +53,28 @@ def import_report(session: Session, content: bytes, format: str, *, filename: st
     sha256 = sha256_of(content)
     existing = _by_hash(session, sha256)
     if existing is not None:
-        return ImportResult(existing, False)
+        return _imported_before(session, existing)
     if format == "stripe" and session.get_bind().dialect.name == "postgresql":
         staged = _import_staged(session, content, sha256, filename, imported_by, clock)
         if staged is not None:
             return staged
     parsed = read_report(content, format, vnpay_mapping=vnpay_mapping)
+    refuse_foreign_currency(parsed)
     lines = _line_rows(parsed)
     file = _store_file(session, content, parsed.format, sha256, len(lines), filename, imported_by, clock)
     if file is None:
-        return ImportResult(_by_hash(session, sha256), False)
+        return _imported_before(session, _by_hash(session, sha256))
     _store_statements(session, file, parsed)
     for line in lines:
         line["file_id"] = file.id
     bulk_insert(session, ReportLine, lines)
     session.flush()
-    return ImportResult(file, True)
+    checks = tuple(balance_check(index, statement) for index, statement in enumerate(parsed.statements))
+    return ImportResult(file, True, checks)
+
+
+def _imported_before(session: Session, file: ReportFile) -> ImportResult:
+    return ImportResult(file, False, stored_balance_checks(session, file.id))
 
 
 def _import_staged(session: Session, content: bytes, sha256: str, filename: str, imported_by: str,
@@ -65,7 +87,7 @@ def _import_staged(session: Session, content: bytes, sha256: str, filename: str,
                                       imported_by, clock)
         if staged is not None and file is None:
             savepoint.rollback()
-            return ImportResult(_by_hash(session, sha256), False)
+            return _imported_before(session, _by_hash(session, sha256))
         if staged is None or not store_stripe_lines(session, staged, file.id):
             savepoint.rollback()
             return None

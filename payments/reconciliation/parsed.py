@@ -12,13 +12,19 @@ from core.money import MoneyError, to_minor_units
 
 
 class ImportRejected(ValidationFailed):
-    """A report that cannot be read; nothing from it is kept. ``details`` name the row and the reason."""
+    """A report that cannot be read; nothing from it is kept. ``details`` name the row and the reason.
+
+    A refusal the finance officer acts on differently (a statement in another currency) has its own stable
+    ``code`` (``account_not_vnd``, ``currency_mismatch``), repeated in ``details`` with the facts behind it.
+    """
 
     code = "import_rejected"
 
-    def __init__(self, reason: str, *, row: int | None = None, source: str | None = None):
+    def __init__(self, reason: str, *, row: int | None = None, source: str | None = None, code: str | None = None,
+                 **facts: object):
         where = f" at row {row}" if row is not None else ""
-        super().__init__(f"{source or 'file'} rejected{where}: {reason}", details={"row": row, "reason": reason})
+        details = {"row": row, "reason": reason} | ({"code": code, **facts} if code else {})
+        super().__init__(f"{source or 'file'} rejected{where}: {reason}", code=code, details=details)
         self.row = row
         self.reason = reason
 

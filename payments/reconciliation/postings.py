@@ -71,6 +71,9 @@ class BankCredit:
     amount: int
     item_kind: str | None
     reference: str | None
+    #: The line's own currency: a posting is in it, so a line in another currency than dong can never be
+    #: booked as dong (``Money`` refuses it; imports and runs refuse such lines before they get here).
+    currency: str = "VND"
 
 
 def post_bank_run(session: Session, run: ReconRun, account: str, clock: Clock) -> int:
@@ -114,7 +117,7 @@ def _credits(session: Session, run_id: int) -> list[BankCredit]:
     item = aliased(ReconItem)
     rows = session.execute(
         select(ReconResult.outcome, ReconResult.provider_reference, ReportLine.booked_on, ReportLine.amount,
-               item.kind, ReconResult.reference)
+               item.kind, ReconResult.reference, ReportLine.currency)
         .join(ReportLine, ReportLine.id == ReconResult.line_id).outerjoin(item, item.id == ReconResult.item_id)
         .where(ReconResult.run_id == run_id,
                ReconResult.outcome.in_(_CREDIT_OUTCOMES),
@@ -130,7 +133,7 @@ def bank_key(account: str, line_key: str) -> str:
 
 
 def _book_unidentified(session: Session, account: str, line: BankCredit, clock: Clock) -> int:
-    amount = Money(line.amount, "VND")
+    amount = Money(line.amount, line.currency)
     return _post(session, bank_key(account, line.line_key), "unidentified_credit", line.booked_on, clock,
                  [debit(statement_ledger_account(account), amount), credit(accounts.suspense(), amount)],
                  f"bank credit nobody claims yet ({line.line_key})").created
@@ -182,7 +185,7 @@ def _book_payout(session: Session, run: ReconRun, account: str, line: BankCredit
 def _payout_lines(session: Session, payout: str) -> tuple[str | None, list[tuple[str | None, int, int]]]:
     """The provider and the lines ``(payment code, gross, fee)`` of a payout; a line in two files counts once."""
     first = (select(func.min(ReportLine.id)).join(ReportFile, ReportFile.id == ReportLine.file_id)
-             .where(ReportLine.kind == "provider", ReportLine.payout_id == payout,
+             .where(ReportLine.kind == "provider", ReportLine.payout_id == payout, ReportLine.currency == "VND",
                     ReportFile.format.in_(list(_PROVIDER_OF_FORMAT)))
              .group_by(ReportLine.provider_reference))
     rows = session.execute(select(ReportFile.format, ReportLine.payment_code, ReportLine.amount, ReportLine.fee)
@@ -197,7 +200,7 @@ def _book_bank_credit(session: Session, account: str, line: BankCredit, first: L
                       counter: Account, kind: str, clock: Clock) -> ledger.Posted:
     """Dr bank Cr ``counter`` for the line; if it went to suspense earlier (``first``, the line's first
     booking, looked up with the run's others), Dr suspense instead (naming it)."""
-    amount = Money(line.amount, "VND")
+    amount = Money(line.amount, line.currency)
     key = bank_key(account, line.line_key)
     if first is None or first.kind != "unidentified_credit":
         return _post(session, key, kind, line.booked_on, clock, [debit(statement_ledger_account(account), amount),
@@ -205,7 +208,7 @@ def _book_bank_credit(session: Session, account: str, line: BankCredit, first: L
     left = suspense_left(session, first)
     if left <= 0:  # moved out already: by an earlier identification or an officer's approved resolution
         return ledger.Posted(first, created=False)
-    rest = Money(left, "VND")
+    rest = Money(left, line.currency)
     return ledger.correct(session, first.id, legs=[debit(accounts.suspense(), rest), credit(counter, rest)],
                           source=SOURCE, kind=kind, clock=clock, key="identified",
                           description=f"identified: {line.line_key}")

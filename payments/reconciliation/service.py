@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from payments.reconciliation.matching import (
 )
 from payments.reconciliation.postings import post_bank_run
 from payments.reconciliation.runs import ReconResult, ReconRun
+from payments.reconciliation.statement_checks import refuse_foreign_lines
 from payments.reconciliation.status_queries import stage_status_queries
 
 Progress = Callable[[int], None]
@@ -55,11 +56,16 @@ def reconcile_bank(session: Session, *, account: str, period_start: date, period
                    items: Iterable[ExpectedItem], started_by: str, payout_providers: tuple[str, ...] = (),
                    as_of: date | None = None, policy: MatchingPolicy = MatchingPolicy(),
                    clock: Clock = SYSTEM_CLOCK, progress: Progress | None = None) -> ReconRun:
-    """Match what should reach bank ``account`` (transfers, payouts) against its statement lines."""
+    """Match what should reach bank ``account`` (transfers, payouts) against its statement lines.
+
+    Refused (``account_not_vnd`` / ``currency_mismatch``, nothing written) while the account has lines in
+    another currency than dong in the run's window: they were stored before imports refused them.
+    """
     if period_start > period_end:
         raise ValidationFailed("the period ends before it starts", code="period_reversed")
     scope = f"bank:{account}"
     report = progress or (lambda percent: None)
+    refuse_foreign_lines(session, [account], first=period_start - timedelta(days=policy.context_days))
     run = open_run(session, scope, period_start, period_end, started_by, clock)
     payouts = expected_payouts(session, providers=payout_providers, period_start=period_start,
                                period_end=period_end, context_days=policy.context_days)

@@ -44,6 +44,7 @@ from payments.reconciliation.matching import result_digest
 from payments.reconciliation.models import ReportLine, ReportStatement
 from payments.reconciliation.runs import ReconResult, ReconRun
 from payments.reconciliation.service import ensure_still_open, open_run
+from payments.reconciliation.statement_checks import refuse_foreign_lines
 from payments.remittance import Obligation, obligations
 from payments.remittance_rules import AgencyAccount, RemittanceRules, agency_ledger_account, first_of_month, fold
 from payments.sql import insert_if_absent
@@ -79,6 +80,9 @@ def reconcile_treasury(session: Session, *, agency: str, period_start: date, per
         raise ValidationFailed("the period ends before it starts", code="period_reversed")
     as_of = as_of or clock.now()
     scope = f"treasury:{agency}"
+    # Lines stored in another currency before imports refused them: refused, never posted as dong.
+    refuse_foreign_lines(session, _statement_accounts(session, rules, agency), first=period_start,
+                         last=to_vietnam(as_of).date())
     run = open_run(session, scope, period_start, period_end, started_by, clock)
     owed = {(o.budget_code, o.month): o for o in obligations(
         session, rules, first=period_start, last=period_end, as_of=as_of, agency=agency)}
@@ -124,7 +128,7 @@ def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, fir
                    last: date) -> list[TreasuryLine]:
     """The agency's debits to the Treasury booked from ``first`` to ``last``, oldest first, each once."""
     own = {_digits(a.number): a for a in rules.agency(agency).accounts}
-    statement_accounts = [a for a in session.scalars(select(ReportStatement.account).distinct()) if _digits(a) in own]
+    statement_accounts = _statement_accounts(session, rules, agency)
     if not statement_accounts:
         return []
     query = (select(ReportLine.id, ReportLine.file_id, ReportStatement.account, ReportLine.bank_reference,
@@ -154,6 +158,12 @@ def treasury_lines(session: Session, rules: RemittanceRules, agency: str, *, fir
         lines.append(TreasuryLine(row.id, account, key, row.booked_on, abs(row.amount), row.currency,
                                   fold(f"{row.description} {row.counterparty or ''}"), returned=row.amount > 0))
     return lines
+
+
+def _statement_accounts(session: Session, rules: RemittanceRules, agency: str) -> list[str]:
+    """The accounts, as statements write them, that the rules give to ``agency``."""
+    own = {_digits(a.number) for a in rules.agency(agency).accounts}
+    return [a for a in session.scalars(select(ReportStatement.account).distinct()) if _digits(a) in own]
 
 
 def budget_code_of(text: str, codes: set[str]) -> str | None:

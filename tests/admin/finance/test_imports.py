@@ -50,3 +50,21 @@ def test_the_form_asks_for_a_format_and_a_file(officer):
     assert response.status_code == 422
     page = text_of(response)
     assert "Choose the format of the file." in page and "Choose the file to upload." in page
+
+
+def test_a_statement_that_does_not_add_up_is_kept_and_flagged_with_its_numbers(officer, db):
+    content = (FIXTURES / "same-day.mt940.sta").read_bytes().replace(b":62F:C261202VND1302500,",
+                                                                    b":62F:C261202VND1300000,")
+    response = _upload(officer, content, fmt="mt940", name="short.sta")
+    assert response.status_code == 200
+    page = text_of(response)
+    assert "Balances that do not add up" in page
+    assert "1,000,000 ₫" in page and "302,500 ₫" in page and "1,300,000 ₫" in page and "-2,500 ₫" in page
+    assert _count(db, ReportLine) == 4
+    again = text_of(_upload(officer, content, fmt="mt940", name="again.sta"))
+    assert "Already imported" in again and "Balances that do not add up" in again
+
+
+def test_a_statement_that_adds_up_shows_no_warning(officer):
+    page = text_of(_upload(officer, (FIXTURES / "same-day.mt940.sta").read_bytes(), fmt="mt940", name="ok.sta"))
+    assert "Imported" in page and "Balances that do not add up" not in page
