@@ -69,7 +69,8 @@ def check_config() -> None:
 @cli.command()
 @click.option("--bind", default=lambda: f"127.0.0.1:{os.environ.get('PORT', '8000')}", show_default="127.0.0.1:$PORT")
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def serve(bind: str, workers: int) -> None:
+@click.option("--threads", default=4, show_default=True, help="request threads per worker (gthread)")
+def serve(bind: str, workers: int, threads: int) -> None:
     """Check configuration and schema, then replace this process with gunicorn serving wsgi:app."""
     settings = _settings()
     engine = make_engine(settings.database_url)
@@ -82,7 +83,7 @@ def serve(bind: str, workers: int) -> None:
     engine.dispose()
     _build_app_once()
     gunicorn = shutil.which("gunicorn") or os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers),
+    args = [gunicorn, "wsgi:app", "--bind", bind, "--workers", str(workers), "--threads", str(threads),
             "--config", "python:gateway.gunicorn_conf", "--forwarded-allow-ips", "127.0.0.1"]
     click.echo(f"serving on http://{bind}")
     os.execv(gunicorn, args)

@@ -15,3 +15,8 @@ logconfig_dict = {
 }
 #: Finish in-flight requests on SIGTERM before exiting.
 graceful_timeout = 30
+#: Threaded workers (``--threads`` per worker): a connection on which no request arrives (a browser's
+#: preconnect, a slow client) holds one thread for at most 5 s, then waits in the worker's poller, while the
+#: other threads serve. A sync worker blocks reading it: two idle connections stopped the two workers of
+#: `make run` answering anyone (tests/gateway/test_serve_idle_connections.py).
+worker_class = "gthread"

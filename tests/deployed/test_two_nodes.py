@@ -188,6 +188,14 @@ def _follow(browser: requests.Session, response: requests.Response) -> requests.
     return response
 
 
+def _browser() -> requests.Session:
+    """A client that opens a new connection per request: the balancer chooses a node per connection, and
+    the threaded workers keep connections alive, so a reused one would stay on the node it first reached."""
+    browser = requests.Session()
+    browser.headers["Connection"] = "close"
+    return browser
+
+
 def _log_in(cluster, browser: requests.Session, *, finish_on: str) -> requests.Response:
     """Log Lê Minh Châu in through the balancer; the stand-in's answer and the callback go to ``finish_on``."""
     lb = cluster.balancer.url
@@ -206,7 +214,7 @@ def _log_in(cluster, browser: requests.Session, *, finish_on: str) -> requests.R
 
 
 def test_a_login_started_on_one_node_finishes_on_the_other(cluster):
-    browser = requests.Session()
+    browser = _browser()
     page = _log_in(cluster, browser, finish_on="b")
     assert page.status_code == 200 and "Khoản phải nộp của tôi" in page.text
     assert _served(cluster, 1, "/auth/login") and not _served(cluster, 1, "/auth/callback")  # web1 is node a
@@ -233,7 +241,7 @@ def test_one_idempotency_key_sent_to_both_nodes_creates_one_bill(cluster):
 
 
 def test_a_sandbox_session_opened_on_one_node_is_paid_on_the_other_and_no_job_runs_twice(cluster):
-    browser = requests.Session()
+    browser = _browser()
     _log_in(cluster, browser, finish_on="a")
     lb = cluster.balancer.url
     with cluster.session_factory() as session:
