@@ -7,6 +7,10 @@ loopback, on SQLite with the SQLite queue (the embedded default) and on PostgreS
 from __future__ import annotations
 
 import os
+import re
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -71,3 +75,60 @@ def shape(request, tmp_path_factory):
         yield deployment
         failures = deployment.failures()
     assert not failures, f"failed requests or jobs: {failures}"
+
+
+# -- steps the journey files share ------------------------------------------------------------------------
+
+def log_in_citizen(page, name: str) -> None:
+    """On the stand-in's page choose the citizen ``name`` and consent when asked."""
+    page.get_by_role("button", name=name).click()
+    page.wait_for_load_state()
+    consent = page.get_by_role("button", name="Tôi đồng ý và tiếp tục")
+    if consent.count():
+        consent.click()
+        page.wait_for_load_state()
+
+
+def staff_page(chromium, base_url: str, path: str, name: str):
+    """A browser of its own for one staff member, logged in at the stand-in, on ``path``."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
+    tab = context.new_page()
+    tab.goto(base_url + path)
+    tab.get_by_role("button", name=name).click()
+    tab.wait_for_url(re.compile(re.escape(base_url + path)))
+    return context, tab
+
+
+def record_answers(page, answers: list) -> None:
+    """Append ``(status, url)`` of every response the page gets to ``answers`` (to check none is a 5xx)."""
+    page.on("response", lambda response: answers.append((response.status, response.url)))
+
+
+def get(url: str, cookies: dict[str, str] | None = None) -> tuple[int, str]:
+    """GET ``url`` outside the browser (with the browser's ``cookies``); return the status and the body."""
+    headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())} if cookies else {}
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=20) as answer:
+            return answer.status, answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
+
+
+def get_concurrently(url: str | list[str], count: int = 24, cookies: dict[str, str] | None = None
+                     ) -> list[tuple[int, str]]:
+    """``count`` concurrent GETs of ``url`` (or of each URL of a list, in turn): the kernel hands them to
+    every gunicorn worker. Returns ``(status, body)`` in order."""
+    urls = [url] if isinstance(url, str) else url
+    with ThreadPoolExecutor(4) as pool:
+        return list(pool.map(lambda i: get(urls[i % len(urls)], cookies), range(count)))
+
+
+def browser_cookies(page) -> dict[str, str]:
+    """The cookies of the page's browser, to send the same session from outside it."""
+    return {cookie["name"]: cookie["value"] for cookie in page.context.cookies()}
+
+
+def workers_serving(deployment, path: str) -> set[int]:
+    """The pids of the web workers whose access log shows a request for ``path``."""
+    return {r["pid"] for r in deployment.records("web") if r.get("logger") == "gateway.access"
+            and r.get("path") == path}

@@ -7,7 +7,6 @@ import json
 import re
 import urllib.request
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from playwright.sync_api import expect
@@ -17,18 +16,11 @@ from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill, Payment
 from payments.models.refunds import Refund
 from tests.browser_fixtures import screenshot
+from tests.deployed.conftest import get_concurrently, log_in_citizen, record_answers, staff_page, workers_serving
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 DEMO_KEY = "gwk_demo_agency_key_for_local_development_only"
 CHAU = ("Lê Minh Châu", "079090045678")
-
-
-def _get(url: str) -> int:
-    try:
-        with urllib.request.urlopen(url, timeout=20) as answer:
-            return answer.status
-    except urllib.error.HTTPError as error:
-        return error.code
 
 
 def _api(base_url: str, method: str, path: str, body: dict | None = None, key: str | None = None):
@@ -44,16 +36,6 @@ def _api(base_url: str, method: str, path: str, body: dict | None = None, key: s
         return error.code, json.loads(error.read() or b"{}")
 
 
-def _log_in(page, name: str) -> None:
-    """On the stand-in's page choose the citizen ``name`` and consent when asked."""
-    page.get_by_role("button", name=name).click()
-    page.wait_for_load_state()
-    consent = page.get_by_role("button", name="Tôi đồng ý và tiếp tục")
-    if consent.count():
-        consent.click()
-        page.wait_for_load_state()
-
-
 def _pay_by_card(page) -> None:
     page.get_by_label("Số thẻ").fill("4242 4242 4242 4242")
     page.get_by_label("Ngày hết hạn (MM/YY)").fill("12/39")
@@ -62,24 +44,18 @@ def _pay_by_card(page) -> None:
     page.get_by_text("Thanh toán thành công").wait_for(timeout=30_000)
 
 
-def _no_server_errors(page, answers: list) -> None:
-    page.on("response", lambda response: answers.append((response.status, response.url)))
-
-
 def test_both_workers_serve_the_sandbox_page_and_the_citizen_pays_to_a_verified_receipt(shape, page):
     answers: list = []
-    _no_server_errors(page, answers)
+    record_answers(page, answers)
     page.goto(shape.base_url + "/bills/")
-    _log_in(page, CHAU[0])
+    log_in_citizen(page, CHAU[0])
     page.get_by_role("link", name=re.compile("Phiếu lý lịch tư pháp số 1")).first.click()
     page.get_by_role("button", name="Thanh toán 200.000 ₫").click()
     page.wait_for_url(re.compile(r"/sandbox/pay/sbx_[0-9a-f]{24}$"))
     sandbox_url = page.url
-    with ThreadPoolExecutor(4) as pool:  # concurrent requests: the kernel hands them to both workers
-        statuses = list(pool.map(_get, [sandbox_url] * 24))
+    statuses = [status for status, _ in get_concurrently(sandbox_url)]  # the kernel hands them to both workers
     assert statuses == [200] * 24
-    path = sandbox_url.removeprefix(shape.base_url)
-    served_by = {r["pid"] for r in shape.records("web") if r.get("logger") == "gateway.access" and r["path"] == path}
+    served_by = workers_serving(shape, sandbox_url.removeprefix(shape.base_url))
     assert len(served_by) == 2, f"the sandbox page was served by {served_by}"
     _pay_by_card(page)
     page.get_by_role("link", name="Xem biên lai").click()
@@ -102,7 +78,7 @@ def _agency_bill_paid_by_card(shape, page) -> dict:
     again, same = _api(shape.base_url, "POST", "/api/v1/bills", body, key=key)
     assert (created, again) == (201, 201) and same["id"] == bill["id"]
     page.goto(bill["next_url"])
-    _log_in(page, CHAU[0])
+    log_in_citizen(page, CHAU[0])
     page.get_by_role("button", name=re.compile(r"^Thanh toán ")).click()
     page.wait_for_url(re.compile(r"/sandbox/pay/"))
     _pay_by_card(page)
@@ -130,23 +106,13 @@ def _all_delivered(session, bill_id: str) -> list[CallbackDelivery] | None:
     return rows if rows and all(row.status == "delivered" for row in rows) else None
 
 
-def _staff_page(chromium, base_url: str, path: str, name: str):
-    """A browser of its own for one staff member, logged in at the stand-in, on ``path``."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="vi-VN")
-    tab = context.new_page()
-    tab.goto(base_url + path)
-    tab.get_by_role("button", name=name).click()
-    tab.wait_for_url(re.compile(re.escape(base_url + path)))
-    return context, tab
-
-
 def test_a_finance_officer_refunds_a_card_payment_an_approver_approves_and_the_worker_sends_it(
         shape, page, chromium):
     bill = _agency_bill_paid_by_card(shape, page)
     with shape.session_factory() as session:
         code = session.scalar(select(Payment.public_id).join(Bill, Payment.bill_id == Bill.id).where(
             Bill.public_id == bill["id"], Payment.status == "succeeded"))
-    officer_context, officer = _staff_page(chromium, shape.base_url, f"/admin/finance/refunds/payments/{code}",
+    officer_context, officer = staff_page(chromium, shape.base_url, f"/admin/finance/refunds/payments/{code}",
                                            "Ngô Thị Thu")
     officer.get_by_label(re.compile("^Số tiền hoàn")).fill("150000")
     officer.get_by_label("Lý do").fill("Công dân nộp trùng hồ sơ")
@@ -154,7 +120,7 @@ def test_a_finance_officer_refunds_a_card_payment_an_approver_approves_and_the_w
     officer.wait_for_url(re.compile(r"/admin/finance/refunds/[0-9a-f]{32}$"))
     expect(officer.locator("[data-refund-status]")).to_have_attribute("data-refund-status", "awaiting_approval")
     refund_path = officer.url.removeprefix(shape.base_url)
-    approver_context, approver = _staff_page(chromium, shape.base_url, refund_path, "Đặng Văn Phúc")
+    approver_context, approver = staff_page(chromium, shape.base_url, refund_path, "Đặng Văn Phúc")
     approver.get_by_role("button", name="Phê duyệt hoàn tiền").click()
     refund_id = refund_path.rsplit("/", 1)[1]
     shape.wait_for("the approved refund confirmed by the provider", lambda s: s.scalar(
