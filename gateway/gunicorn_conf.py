@@ -20,3 +20,8 @@ graceful_timeout = 30
 #: other threads serve. A sync worker blocks reading it: two idle connections stopped the two workers of
 #: `make run` answering anyone (tests/gateway/test_serve_idle_connections.py).
 worker_class = "gthread"
+#: Seconds a kept-alive connection may idle between requests. gunicorn's default (2 s) closes connections
+#: that a balancer or a client's pool is about to reuse, and the request sent into the closing socket fails;
+#: the balancer in front must close first, so its idle timeout stays below this (nginx and most cloud
+#: balancers default to 60 s). Idle connections wait in the gthread worker's poller, not in a thread.
+keepalive = 75
