@@ -3,10 +3,12 @@
 ``/sql`` (``bench.payments_sql``) writes the rows of a paid bill in one transaction. The services cannot:
 the provider call sits between transactions (atomic phases), the bill and the payment are locked and read
 before they change, the key records its recovery points, the receipt number comes from a counter. This
-floor runs the statements one create + pay issues (captured from the services, 21 of them), in the same
-five transactions on a fresh checkout each, with the values chained from RETURNING as the services chain
-them, and nothing else: no ORM, no checks, no provider. ``floor / SQL endpoint`` is the best ratio the
-design's SQL allows; ``create + pay / floor`` is what the services' Python costs on top.
+floor runs the statements one create + pay issues (captured from the services, 25 of them: 21 of ours and
+the 4 of the sandbox provider's session store, which the embedded default keeps in the same database), in
+the same eight transactions (five of ours, three of the store's) on a fresh checkout each, with the values
+chained from RETURNING as the services chain them, and nothing else: no ORM, no checks, no provider logic.
+``floor / SQL endpoint`` is the best ratio the design's SQL allows; ``create + pay / floor`` is what the
+services' Python costs on top.
 """
 
 from __future__ import annotations
@@ -25,6 +27,9 @@ _BILL_COLUMNS = ("id, public_id, payer_id_hash, payer_name, payer_masked_id, cit
 _PAYMENT_COLUMNS = ("id, public_id, bill_id, provider, status, amount, currency, refunded_amount, provider_session_id, "
                     "provider_payment_ref, next_url, return_url, failure_code, iss, sub, acr, auth_time, created_at, "
                     "expires_at, updated_at, finished_at")
+
+_SANDBOX_COLUMNS = ("session_id, request_digest, reference, amount, currency, expires_at, status, failure_code, "
+                    "payment_ref, query_timeouts, events, created_at, updated_at")
 
 
 def _columns(table: str, names: str) -> str:
@@ -85,6 +90,15 @@ RECEIPT = text(
     " 'FLOOR', :payer, '001******345', 'LLTP', 'phi', 200000, 200000, 'VND', '[]', '{\"fee\": \"LLTP\"}',"
     " 'sandbox', :now, :now) RETURNING receipts.id")
 
+SANDBOX_OPEN = text(f"INSERT INTO sandbox_sessions ({_SANDBOX_COLUMNS}) VALUES (:session, :digest, :code, 200000,"
+                    " 'VND', :expires, 'pending', NULL, NULL, 0, 0, :now, :now)")
+SANDBOX_LOCK = text(f"SELECT {_columns('sandbox_sessions', _SANDBOX_COLUMNS)} FROM sandbox_sessions"
+                    " WHERE sandbox_sessions.session_id = :session FOR UPDATE")
+SANDBOX_PAID = text("UPDATE sandbox_sessions SET request_digest = :digest, reference = :code, amount = 200000,"
+                    " currency = 'VND', expires_at = :expires, status = 'succeeded', failure_code = NULL,"
+                    " payment_ref = :ref, query_timeouts = 0, events = 1, created_at = :now, updated_at = :now"
+                    " WHERE sandbox_sessions.session_id = :session")
+
 
 def create_and_pay(engine: Engine, reference: str, key: str) -> dict[str, object]:
     """Issue the hot path's statements for one bill, transaction by transaction."""
@@ -103,6 +117,10 @@ def create_and_pay(engine: Engine, reference: str, key: str) -> dict[str, object
                                    "now": now})
         connection.execute(ADVANCE_KEY, {"payment_id": payment.id, "key_id": key_id})
     session = "sbx_" + secrets.token_hex(12)
+    sandbox = {"session": session, "digest": hashlib.sha256(session.encode()).hexdigest(), "code": code,
+               "expires": now + timedelta(minutes=30), "now": now, "ref": "sbxpay_" + session[4:]}
+    with engine.begin() as connection:  # phase 2: the provider opens its session (the sandbox's store)
+        connection.execute(SANDBOX_OPEN, sandbox)
     with engine.begin() as connection:  # phase 3: record the provider session, store the key's response
         connection.execute(LOCK_PAYMENT, {"code": code}).one()
         connection.execute(EVENT, {"payment_id": payment.id, "before": "created", "after": "submitted",
@@ -114,8 +132,13 @@ def create_and_pay(engine: Engine, reference: str, key: str) -> dict[str, object
         connection.execute(FINISH_KEY, {"body": json.dumps(body), "key_id": key_id})
     with engine.connect() as connection:
         connection.execute(STATUS, {"code": code}).scalar_one()
+    with engine.begin() as connection:  # the card: the sandbox records the outcome and numbers its notification
+        connection.execute(SANDBOX_LOCK, sandbox).one()
+        connection.execute(SANDBOX_PAID, sandbox)
     with engine.begin() as connection:  # the return: confirm, settle, post, number the receipt
         connection.execute(LOAD_PAYMENT, {"code": code}).one()
+        with engine.begin() as provider:  # the status query, on the store's own connection
+            provider.execute(SANDBOX_LOCK, sandbox).one()
         connection.execute(LOCK_PAYMENT, {"code": code}).one()
         connection.execute(EVENT, {"payment_id": payment.id, "before": "submitted", "after": "succeeded",
                                    "cause": "return_url", "now": now})

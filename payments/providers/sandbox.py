@@ -143,9 +143,11 @@ class SandboxProvider(PaymentProvider):
             if behaviour.status is ProviderStatus.SUCCEEDED:
                 row.payment_ref = f"sbxpay_{session_id[4:]}"
             row.query_timeouts = behaviour.query_timeouts
+            if behaviour.notify_after is not None:
+                row.events += 1  # numbered in the same change as the outcome: one write per card, not two
         if behaviour.notify_after is None:
             return []
-        return [self.notification(session_id, behaviour.status, delay=behaviour.notify_after)]
+        return [self._delivery(session_id, row.events, behaviour.status, behaviour.notify_after)]
 
     def is_open(self, session_id: str) -> bool:
         """Whether the hosted page may still take a card for ``session_id`` (False when unknown)."""
@@ -164,7 +166,10 @@ class SandboxProvider(PaymentProvider):
         """Return a signed notification that ``session_id`` is now ``status`` (each call is a new event)."""
         with self._changing(session_id) as row:
             row.events += 1
-        event_id = f"evt_{session_id[4:]}_{row.events}"
+        return self._delivery(session_id, row.events, status, delay)
+
+    def _delivery(self, session_id: str, event_number: int, status: ProviderStatus, delay: timedelta) -> Delivery:
+        event_id = f"evt_{session_id[4:]}_{event_number}"
         status = ProviderStatus(status)
         body = json.dumps({"id": event_id, "type": f"session.{status.value}", "session_id": session_id,
                            "status": status.value}, separators=(",", ":")).encode()

@@ -32,18 +32,20 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 
 @contextmanager
-def _statements(engine):
+def _statements(*engines):
     seen: list[str] = []
 
     def record(_conn, _cursor, statement, *_args) -> None:
         if not statement.lstrip().upper().startswith(TRANSACTION_CONTROL):
             seen.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in set(engines):
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in set(engines):
+            event.remove(engine, "before_cursor_execute", record)
 
 
 def _create_and_pay(factory, clock, sandbox, key: str, **bill) -> Payment:
@@ -79,12 +81,14 @@ def _shapes(statements: list[str]) -> Counter:
     return shapes
 
 
-def test_the_benchmark_floor_issues_the_statements_the_services_issue(committing, clock, sandbox, postgres_only):
+def test_the_benchmark_floor_issues_the_statements_the_services_issue(committing, clock, sandbox, sandbox_store,
+                                                                     postgres_only):
     # bench/payments_floor.py claims to be the path's own SQL without the services' Python: it must issue
     # the same statements on the same tables (plus the bench's status read), or its ratio means nothing.
+    # The sandbox's session store is on the path too (the embedded default keeps it in the same database).
     # The warm-up creates the ledger accounts both paths post to (the floor's are the agency BENCH's).
     _create_and_pay(committing, clock, sandbox, "warm-up", agency_code="BENCH")
-    with _statements(committing.kw["bind"]) as services:
+    with _statements(committing.kw["bind"], sandbox_store._engine) as services:
         _create_and_pay(committing, clock, sandbox, "services", agency_code="BENCH")
     with _statements(committing.kw["bind"]) as floor:
         assert payments_floor.create_and_pay(committing.kw["bind"], "floor-1", "floor-key")["status"] == "succeeded"

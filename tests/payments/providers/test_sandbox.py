@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 
 from core.money import vnd
 from payments.errors import NotificationRejected, ProviderError, ProviderUnavailable
@@ -49,6 +50,25 @@ def test_each_test_card_has_its_outcome_and_notification(provider, clock, card, 
     assert (report.amount, report.reference) == (vnd(200_000), "p1")
     assert delivery.delay == delay
     assert provider.parse_notification(delivery.body, delivery.headers).claimed_status is status
+
+
+def test_a_card_and_its_notification_are_one_write_to_the_store(provider, clock, sandbox_store):
+    # The card page's request is on the payer's path: the outcome and the notification's number are written
+    # in one change (there were two, each with its locked read and its commit).
+    session = provider.create_session(_request(clock))
+    updates = []
+
+    def listener(connection, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("UPDATE"):
+            updates.append(statement)
+
+    event.listen(sandbox_store._engine, "before_cursor_execute", listener)
+    try:
+        [delivery] = provider.pay(session.session_id, "4242 4242 4242 4242")
+    finally:
+        event.remove(sandbox_store._engine, "before_cursor_execute", listener)
+    assert len(updates) == 1
+    assert provider.parse_notification(delivery.body, delivery.headers).event_id == f"evt_{session.session_id[4:]}_1"
 
 
 def test_the_timeout_card_sends_nothing_and_times_out_once(provider, clock):
