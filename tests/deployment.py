@@ -16,6 +16,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -29,6 +30,9 @@ from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
 from core.outbox import OutboxJob
 from core.settings import PROJECT_ROOT, Settings
+from payments import ledger
+from payments.models.billing import Payment
+from payments.models.ledger import LedgerPosting, LedgerTransaction
 
 SECRET = "deployed-shape-secret-" + "k" * 20
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/9")
@@ -260,7 +264,7 @@ def deployed(folder: Path, *, backend: str = "sqlite", seed=None, host: str = "1
     if backend == "postgresql":
         database_url = postgres_url
         reset_postgres_database(database_url)
-        flush_redis(REDIS_URL)
+        flush_redis(extra.get("GATEWAY_QUEUE_URL", REDIS_URL))
         env = environment(folder, database_url, base_url, queue_url=REDIS_URL,
                           **{"GATEWAY_RATELIMIT_STORAGE_URL": REDIS_URL, **extra})
     else:
@@ -286,3 +290,38 @@ def deployed(folder: Path, *, backend: str = "sqlite", seed=None, host: str = "1
 def _clean_environ() -> dict[str, str]:
     """The test's environment without GATEWAY_* variables (each deployment sets its own)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("GATEWAY_")}
+
+
+def due_jobs(session: Session) -> int:
+    """Outbox jobs that should have run by now: pending and due, or running (a late notification is not due)."""
+    now = SYSTEM_CLOCK.now()
+    return session.scalar(select(func.count()).select_from(OutboxJob).where(
+        ((OutboxJob.status == "pending") & (OutboxJob.available_at <= now)) | (OutboxJob.status == "running")))
+
+
+def whole_database_invariants(session: Session) -> dict[str, object]:
+    """What must hold over the whole database whatever happened: no bill paid twice, no movement posted twice,
+    the ledger balanced (per currency and per transaction), no outbox job failed or left due."""
+    captured = Counter(p.bill_id for p in session.scalars(select(Payment).where(
+        Payment.status.in_(("succeeded", "duplicate")))))
+    # Postings are keyed by (source, external_id), unique; look for the same movement twice under other
+    # keys too: two captures of one bill, two lines on one account and side in one transaction.
+    captures = session.execute(select(LedgerTransaction.bill_id, func.count()).where(
+        LedgerTransaction.kind.in_(("payment_captured", "duplicate_capture")))
+        .group_by(LedgerTransaction.bill_id).having(func.count() > 1)).all()
+    repeated_lines = session.execute(select(LedgerPosting.transaction_id, LedgerPosting.account_id,
+                                            LedgerPosting.side, func.count())
+                                     .group_by(LedgerPosting.transaction_id, LedgerPosting.account_id,
+                                               LedgerPosting.side).having(func.count() > 1)).all()
+    currencies = list(session.scalars(select(LedgerPosting.currency).distinct()))
+    unbalanced_currencies = [c for c in currencies if sum(ledger.trial_balance(session, c).values()) != 0]
+    unbalanced_transactions = session.execute(
+        select(LedgerPosting.transaction_id).group_by(LedgerPosting.transaction_id)
+        .having(func.sum(ledger.DEBIT_POSITIVE) != 0)).all()
+    return {
+        "bills paid twice": sum(1 for n in captured.values() if n > 1),
+        "duplicate postings": len(captures) + len(repeated_lines),
+        "ledger balanced": not unbalanced_currencies and not unbalanced_transactions,
+        "jobs failed": session.scalar(select(func.count()).select_from(OutboxJob).where(OutboxJob.status == "failed")),
+        "jobs lost": due_jobs(session),
+    }

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from urllib.parse import urljoin
+
+#: The heading of a logged-in citizen's bills: where a finished login lands.
+MY_BILLS = "Khoản phải nộp của tôi"
 
 
 @dataclass
@@ -58,3 +63,21 @@ def form_with_button(page: str, text: str) -> tuple[Form, dict[str, str]]:
         if any(text in label for _, _, label in form.buttons):
             return form, form.submit_with(text)
     raise AssertionError(f"no button {text!r} on the page")
+
+
+def log_in_at_stand_in(send: Callable, base: str, name: str) -> bool:
+    """One login of citizen ``name`` at the bundled e-ID stand-in, as a browser does it: open "my bills", choose
+    the citizen, consent when asked. ``send(method, url, **options)`` returns a ``requests`` response (and
+    follows redirects). True when the login ended on the citizen's bills."""
+    page = send("GET", base + "/bills/")
+    if page.status_code == 200 and MY_BILLS in page.text:
+        return True
+    try:
+        form, sent = form_with_button(page.text, name)
+    except AssertionError:
+        return False
+    page = send("POST", urljoin(page.url, form.action), data=sent)
+    consent = [f for f in forms(page.text) if "consent" in f.action]
+    if consent:
+        page = send("POST", urljoin(page.url, consent[0].action), data=consent[0].submit_with("Tôi đồng ý"))
+    return page.status_code == 200 and MY_BILLS in page.text

@@ -55,21 +55,19 @@ from core.clock import SYSTEM_CLOCK
 from core.outbox import OutboxJob
 from core.settings import PROJECT_ROOT
 from identity.api_client_models import ApiClient
-from payments import ledger
 from payments.agency_models import CallbackDelivery
 from payments.jobs import SANDBOX_NOTIFY_JOB
 from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
-from payments.models.ledger import LedgerPosting, LedgerTransaction
+from payments.models.ledger import LedgerTransaction
 from payments.models.refunds import Refund
 from tests.deployed.conftest import deployed_postgres_url, require_production_parts
-from tests.deployed.forms import form_with_button, forms
-from tests.deployment import Deployment, deployed
+from tests.deployed.forms import form_with_button, log_in_at_stand_in
+from tests.deployment import Deployment, deployed, due_jobs, whole_database_invariants
 
 pytestmark = [pytest.mark.soak, pytest.mark.slow]
 
 DEMO_KEY = "gwk_demo_agency_key_for_local_development_only"
 CHAU = ("Lê Minh Châu", "079090045678")
-MY_BILLS = "Khoản phải nộp của tôi"
 GOOD_CARD, LATE_CARD, TIMEOUT_CARD = "4242 4242 4242 4242", "4000 0000 0000 0259", "4000 0000 0000 0341"
 DECLINED_CARD, ERROR_CARD = "4000 0000 0000 0002", "4000 0000 0000 0119"
 
@@ -246,19 +244,7 @@ def _log_in(citizen: Client, base: str) -> None:
     """Log Lê Minh Châu in at the stand-in; a login broken half-way (its code spent) starts again."""
     for _ in range(8):
         citizen.http.cookies.clear()
-        page = citizen.send("GET", base + "/bills/")
-        if page.status_code == 200 and MY_BILLS in page.text:
-            return
-        try:
-            form, sent = form_with_button(page.text, CHAU[0])
-        except AssertionError:
-            continue
-        page = citizen.send("POST", urljoin(page.url, form.action), data=sent)
-        consent = [f for f in forms(page.text) if "consent" in f.action]
-        if consent:
-            page = citizen.send("POST", urljoin(page.url, consent[0].action),
-                                data=consent[0].submit_with("Tôi đồng ý"))
-        if page.status_code == 200 and MY_BILLS in page.text:
+        if log_in_at_stand_in(citizen.send, base, CHAU[0]):
             return
     raise JourneyFailed("the login never finished")
 
@@ -468,13 +454,6 @@ def _batch_payments(session, bill_ids: list[str]):
     return session.scalars(select(Payment).join(Bill, Payment.bill_id == Bill.id).where(Bill.public_id.in_(bill_ids)))
 
 
-def _due_jobs(session) -> int:
-    """Outbox jobs that should have run by now: pending and due, or running (a late notification is not due)."""
-    now = SYSTEM_CLOCK.now()
-    return session.scalar(select(func.count()).select_from(OutboxJob).where(
-        ((OutboxJob.status == "pending") & (OutboxJob.available_at <= now)) | (OutboxJob.status == "running")))
-
-
 def _undelivered(session, bill_ids: list[str]) -> int:
     return session.scalar(select(func.count()).select_from(CallbackDelivery).join(
         Bill, CallbackDelivery.bill_id == Bill.id).where(Bill.public_id.in_(bill_ids),
@@ -485,7 +464,7 @@ def _unsettled(session, bill_ids: list[str], refund_ids: list[str]) -> dict[str,
     live = sum(1 for p in _batch_payments(session, bill_ids) if p.status in LIVE_PAYMENT_STATUSES)
     refunds = session.scalar(select(func.count()).select_from(Refund).where(
         Refund.public_id.in_(refund_ids), Refund.status.in_(("submitted", "awaiting_approval"))))
-    return {"live payments": live, "open refunds": refunds, "due jobs": _due_jobs(session),
+    return {"live payments": live, "open refunds": refunds, "due jobs": due_jobs(session),
             "callbacks undelivered": _undelivered(session, bill_ids)}
 
 
@@ -513,22 +492,7 @@ def invariants(deployment: Deployment, journeys: list[Journey], first_job: int =
     bill_ids = [j.bill_id for j in journeys if j.bill_id]
     refund_ids = [j.refund_id for j in journeys if j.refund_id]
     with deployment.session_factory() as session:
-        captured = Counter(p.bill_id for p in session.scalars(select(Payment).where(
-            Payment.status.in_(("succeeded", "duplicate")))))
-        # Postings are keyed by (source, external_id), unique; look for the same movement twice under other
-        # keys too: two captures of one bill, two lines on one account and side in one transaction.
-        captures = session.execute(select(LedgerTransaction.bill_id, func.count()).where(
-            LedgerTransaction.kind.in_(("payment_captured", "duplicate_capture")))
-            .group_by(LedgerTransaction.bill_id).having(func.count() > 1)).all()
-        repeated_lines = session.execute(select(LedgerPosting.transaction_id, LedgerPosting.account_id,
-                                                LedgerPosting.side, func.count())
-                                         .group_by(LedgerPosting.transaction_id, LedgerPosting.account_id,
-                                                   LedgerPosting.side).having(func.count() > 1)).all()
-        currencies = list(session.scalars(select(LedgerPosting.currency).distinct()))
-        unbalanced_currencies = [c for c in currencies if sum(ledger.trial_balance(session, c).values()) != 0]
-        unbalanced_transactions = session.execute(
-            select(LedgerPosting.transaction_id).group_by(LedgerPosting.transaction_id)
-            .having(func.sum(ledger.DEBIT_POSITIVE) != 0)).all()
+        whole = whole_database_invariants(session)
         batch = list(_batch_payments(session, bill_ids))
         paid_bills = session.scalar(select(func.count()).select_from(Bill).where(
             Bill.public_id.in_(bill_ids), Bill.status == "paid"))
@@ -543,8 +507,6 @@ def invariants(deployment: Deployment, journeys: list[Journey], first_job: int =
                     if r.status == "succeeded" and f"refund:{r.public_id}:paid" not in posted]
         refunds_per_payment = Counter(r.payment_id for r in session.scalars(
             select(Refund).where(Refund.payment_id.in_([p.id for p in batch]))))
-        jobs_failed = session.scalar(select(func.count()).select_from(OutboxJob).where(OutboxJob.status == "failed"))
-        jobs_due = _due_jobs(session)
         jobs_retried = session.scalar(select(func.count()).select_from(OutboxJob).where(
             OutboxJob.attempts > 1, OutboxJob.id > first_job))
         late = session.scalar(select(func.count()).select_from(OutboxJob).where(
@@ -555,17 +517,17 @@ def invariants(deployment: Deployment, journeys: list[Journey], first_job: int =
         undelivered = _undelivered(session, bill_ids)
     received = deployment.receiver.received
     return {
-        "bills paid twice": sum(1 for n in captured.values() if n > 1),
-        "duplicate postings": len(captures) + len(repeated_lines),
+        "bills paid twice": whole["bills paid twice"],
+        "duplicate postings": whole["duplicate postings"],
         "postings missing": len(missing),
-        "ledger balanced": not unbalanced_currencies and not unbalanced_transactions,
+        "ledger balanced": whole["ledger balanced"],
         "bills not paid": len(bill_ids) - paid_bills,
         "stuck payments": sum(1 for p in batch if p.status in LIVE_PAYMENT_STATUSES),
         "stuck refunds": sum(1 for r in refunds if r.status in ("submitted", "awaiting_approval")),
         "refunds succeeded": sum(1 for r in refunds if r.status == "succeeded"),
         "second refunds": sum(1 for n in refunds_per_payment.values() if n > 1),
-        "jobs failed": jobs_failed,
-        "jobs lost": jobs_due,
+        "jobs failed": whole["jobs failed"],
+        "jobs lost": whole["jobs lost"],
         "jobs retried": jobs_retried,
         "jobs waiting to retry": late,
         "callbacks": len(deliveries),
