@@ -101,7 +101,7 @@ def _build_app_once() -> None:
 
 
 @cli.command()
-@click.option("--threads", default=2, show_default=True)
+@click.option("--threads", default=4, show_default=True, help="jobs run at once (most wait on the network)")
 def worker(threads: int) -> None:
     """Run the background job worker (Huey consumer) in the foreground, wired exactly as the web app."""
     from gateway.jobs import run_worker
