@@ -145,3 +145,10 @@ class RefundNotFound(NotFound, RefundError):
     """No refund with that id."""
 
     code = "refund_not_found"
+
+
+class VietQrInvalid(ValidationFailed, PaymentError):
+    """A VietQR payload that cannot be built (a bank BIN, account or amount out of shape) or read back (a
+    damaged field or a checksum that does not match)."""
+
+    code = "vietqr_invalid"
