@@ -152,3 +152,10 @@ class VietQrInvalid(ValidationFailed, PaymentError):
     damaged field or a checksum that does not match)."""
 
     code = "vietqr_invalid"
+
+
+class BankNotificationRejected(PaymentError):
+    """A bank transfer notification that is not authenticated, not for the connection's account, or not in
+    the shape of one (the ``code`` says which)."""
+
+    code = "bank_notification_rejected"
