@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import platform
 import queue
 import statistics
 import tempfile
@@ -38,6 +39,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -47,11 +49,14 @@ from sqlalchemy import func, select, text
 from bench.database import bench_database, fresh_database
 from bench.http import gunicorn, wrk
 from bench.payments import LUA, post
+from core.settings import PROJECT_ROOT
+from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
 from tests.deployed.forms import form_with_button, log_in_at_stand_in
 from tests.deployment import deployed, whole_database_invariants
 
 USERS = int(os.environ.get("BENCH_LOAD_USERS", "8"))
+WEB_WORKERS = int(os.environ.get("BENCH_WEB_WORKERS", "2"))  # gunicorn workers of the node (make run: 2)
 PEAK_SECONDS = int(os.environ.get("BENCH_PEAK_SECONDS", "30"))
 LOAD_SECONDS = int(os.environ.get("BENCH_LOAD_SECONDS", "300"))
 FLOOR_SECONDS = 8
@@ -63,6 +68,7 @@ CITIZEN = ("Lê Minh Châu", "079090045678")
 CARD = {"card_number": "4242 4242 4242 4242", "expiry": "12/39", "cvc": "123"}
 STEPS = ("create bill", "bill page", "pay form", "sandbox page", "card", "return page")
 REFERENCE = "LOAD-"
+DOC_FILE = PROJECT_ROOT / "docs" / "deployed-load.md"
 _addresses = (f"10.{n >> 16 & 255}.{n >> 8 & 255}.{n & 255}" for n in itertools.count(1))
 _address_lock = threading.Lock()
 
@@ -206,6 +212,34 @@ def open_loop(citizens: list[Citizen], rate: float, seconds: int) -> tuple[float
     return count / (time.perf_counter() - started), results
 
 
+def _cpu_seconds(pid: int) -> float:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:  # it ended meanwhile
+        return 0.0
+    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) ": utime and stime are fields 12 and 13
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(command: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == command:
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def cpu_by_part(deployment) -> dict[str, float]:
+    """CPU seconds used so far by each part of the deployed shape and by this client (Linux /proc)."""
+    parts = {"web workers": deployment.process("web1").children(),
+             "job worker": [deployment.process("worker1").popen.pid],
+             "PostgreSQL": _pids_named("postgres"), "Redis": _pids_named("redis-server"), "client": [os.getpid()]}
+    return {part: sum(_cpu_seconds(pid) for pid in pids) for part, pids in parts.items()}
+
+
 def percentile(values: list[float], pct: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * pct / 100))] if values else float("nan")
@@ -220,8 +254,14 @@ def settle(deployment, since: float) -> dict[str, object]:
             checks = whole_database_invariants(session)
             checks["bills"] = session.scalar(select(func.count()).select_from(Bill).where(
                 Bill.agency_reference.like(REFERENCE + "%")))
+            callbacks = session.execute(select(CallbackDelivery.status, func.count()).join(
+                Bill, CallbackDelivery.bill_id == Bill.id).where(Bill.agency_reference.like(REFERENCE + "%"))
+                .group_by(CallbackDelivery.status)).all()
+            checks["callbacks"] = dict(callbacks)
         checks["bills not paid"] = open_bills
-        if (open_bills == 0 and checks["jobs lost"] == 0) or time.monotonic() - since > SETTLE_SECONDS:
+        undelivered = sum(n for status, n in checks["callbacks"].items() if status != "delivered")
+        settled = open_bills == 0 and checks["jobs lost"] == 0 and undelivered == 0
+        if settled or time.monotonic() - since > SETTLE_SECONDS:
             checks["settled in s"] = round(time.monotonic() - since, 1)
             return checks
         time.sleep(1)
@@ -244,16 +284,20 @@ def deployed_run(folder: Path) -> dict[str, object]:
     """Serve the deployed shape, find its peak, hold half of it for LOAD_SECONDS, settle and check."""
     flush(REDIS)
     with deployed(folder, backend="postgresql", seed="demo", postgres_url=bench_database("bench_deployed"),
+                  workers=WEB_WORKERS,
                   GATEWAY_QUEUE_URL=REDIS, GATEWAY_RATELIMIT_STORAGE_URL=REDIS,
                   GATEWAY_TRUSTED_PROXIES="1") as deployment:
         raise_agency_limit(deployment)
         citizens = [Citizen(deployment.base_url) for _ in range(USERS)]
         closed_loop(citizens[:2], 5)  # warm-up: every worker has built its app and filled its pools
+        before = cpu_by_part(deployment)
         peak, peak_results = closed_loop(citizens, PEAK_SECONDS)
+        after = cpu_by_part(deployment)
+        cpu = {part: (after[part] - before[part]) * 1000 / max(1, len(peak_results.journeys)) for part in after}
         rate, paced = open_loop(citizens, peak / 2, LOAD_SECONDS)
         checks = settle(deployment, time.monotonic())
         unhandled = len(deployment.failures())
-    return {"peak": peak, "peak_results": peak_results, "rate": rate, "paced": paced, "checks": checks,
+    return {"peak": peak, "peak_results": peak_results, "cpu": cpu, "rate": rate, "paced": paced, "checks": checks,
             "unhandled": unhandled}
 
 
@@ -272,39 +316,60 @@ def floor_run() -> dict[str, float]:
     return {path: statistics.mean(values) for path, values in rates.items()}
 
 
-def report(run: dict[str, object], floor: dict[str, float]) -> None:
+def report(run: dict[str, object], floor: dict[str, float]) -> list[str]:
+    """The run's numbers as lines of text."""
     paced: Results = run["paced"]
-    every = paced.requests()
-    errors = sum(paced.errors.values())
-    print(f"deployed shape: gateway serve (2 gthread workers x 4 threads) + gateway worker, PostgreSQL + Redis; "
-          f"{USERS} citizens' browsers, 6 requests a journey")
-    print(f"  peak (closed loop, {PEAK_SECONDS} s): {run['peak']:.1f} journeys/s = "
-          f"{run['peak'] * len(STEPS):.0f} requests/s; errors {sum(run['peak_results'].errors.values())}")
-    print(f"  half the peak, open loop, {LOAD_SECONDS} s: {run['rate']:.1f} journeys/s, {len(paced.journeys):,} "
-          f"journeys, {len(every):,} requests, errors {errors} {dict(paced.errors) or ''}")
-    print(f"  per request: p50 {percentile(every, 50):.1f} ms, p99 {percentile(every, 99):.1f} ms (goal p99 < 50 ms, "
-          f"0 errors); per journey from its planned start: p50 {percentile(paced.journeys, 50):.0f} ms, "
-          f"p99 {percentile(paced.journeys, 99):.0f} ms")
-    print(f"  {'step':14} {'p50 ms':>8} {'p99 ms':>8}")
-    for step, values in paced.steps.items():
-        print(f"  {step:14} {percentile(values, 50):8.1f} {percentile(values, 99):8.1f}")
-    checks = run["checks"]
-    print(f"  afterwards: {checks['bills']:,} bills, not paid {checks['bills not paid']}, paid twice "
-          f"{checks['bills paid twice']}, duplicate postings {checks['duplicate postings']}, ledger balanced "
-          f"{checks['ledger balanced']}, jobs failed {checks['jobs failed']}, jobs due {checks['jobs lost']} "
-          f"(settled in {checks['settled in s']} s); unhandled errors in the logs {run['unhandled']}")
-    print(f"  same run, gunicorn {FLOOR_WORKERS} sync workers under wrk: floor (the path's SQL) "
-          f"{floor['/floor']:.0f}/s, payments services alone {floor['/pay']:.0f}/s")
-    print(f"  ratios: services / floor {floor['/pay'] / floor['/floor']:.2f} (goal >= 0.80); deployed peak / floor "
-          f"{run['peak'] / floor['/floor']:.2f}; deployed peak / services {run['peak'] / floor['/pay']:.2f} "
-          f"(six HTTP requests, sessions, pages and the job worker on top)")
+    every, checks = paced.requests(), run["checks"]
+    out = [
+        f"deployed shape: gateway serve ({WEB_WORKERS} gthread workers x 4 threads) + gateway worker, PostgreSQL "
+        f"+ Redis; {USERS} citizens' browsers, 6 requests a journey",
+        f"  peak (closed loop, {PEAK_SECONDS} s): {run['peak']:.1f} journeys/s = {run['peak'] * len(STEPS):.0f} "
+        f"requests/s; errors {sum(run['peak_results'].errors.values())}",
+        "  CPU per journey at the peak (ms): " + ", ".join(f"{part} {ms:.1f}" for part, ms in run["cpu"].items())
+        + f" (the machine has {os.cpu_count()} cores)",
+        f"  half the peak, open loop, {LOAD_SECONDS} s: {run['rate']:.1f} journeys/s, {len(paced.journeys):,} "
+        f"journeys, {len(every):,} requests, errors {sum(paced.errors.values())} {dict(paced.errors) or ''}",
+        f"  per request: p50 {percentile(every, 50):.1f} ms, p99 {percentile(every, 99):.1f} ms (goal: p99 < 50 ms, "
+        f"0 errors); per journey from its planned start: p50 {percentile(paced.journeys, 50):.0f} ms, "
+        f"p99 {percentile(paced.journeys, 99):.0f} ms",
+        f"  {'step':14} {'p50 ms':>8} {'p99 ms':>8}",
+        *(f"  {step:14} {percentile(values, 50):8.1f} {percentile(values, 99):8.1f}"
+          for step, values in paced.steps.items()),
+        f"  afterwards: {checks['bills']:,} bills, not paid {checks['bills not paid']}, paid twice "
+        f"{checks['bills paid twice']}, duplicate postings {checks['duplicate postings']}, ledger balanced "
+        f"{checks['ledger balanced']}, jobs failed {checks['jobs failed']}, jobs due {checks['jobs lost']} "
+        f"(settled in {checks['settled in s']} s); unhandled errors in the logs {run['unhandled']}",
+        f"  agency callbacks signed and delivered by the job worker to the demo agency's receiver on the node: "
+        f"{checks['callbacks']}",
+        f"  same run, gunicorn {FLOOR_WORKERS} sync workers under wrk: floor (the path's SQL) "
+        f"{floor['/floor']:.0f}/s, payments services alone {floor['/pay']:.0f}/s",
+        f"  ratios: services / floor {floor['/pay'] / floor['/floor']:.2f} (goal >= 0.80); deployed peak / floor "
+        f"{run['peak'] / floor['/floor']:.2f}; deployed peak / services {run['peak'] / floor['/pay']:.2f} "
+        "(six HTTP requests, sessions, pages and the job worker on top)",
+    ]
+    return out
+
+
+def keep(lines: list[str]) -> None:
+    """Write the run's output to docs/deployed-load.md, the record the README points to."""
+    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    DOC_FILE.write_text("\n".join([
+        "# Load on the deployed shape", "",
+        "Written by `bench/deployed_load.py` (`make bench`, or `python -m bench.deployed_load`) after every full "
+        "run; do not edit.", "",
+        f"- Run: {when}; machine: {os.cpu_count()} cores, shared ({platform.machine()}, Python "
+        f"{platform.python_version()}); the load generator runs on the same machine", "",
+        "```", *lines, "```", ""]))
 
 
 def run() -> None:
     with tempfile.TemporaryDirectory() as folder:
         result = deployed_run(Path(folder))
     floor = floor_run()
-    report(result, floor)
+    lines = report(result, floor)
+    print("\n".join(lines))
+    if LOAD_SECONDS >= 300:  # a shortened run (BENCH_LOAD_SECONDS) is printed, not kept
+        keep(lines)
     checks = result["checks"]
     if (checks["bills not paid"] or checks["bills paid twice"] or checks["duplicate postings"]
             or not checks["ledger balanced"] or checks["jobs failed"]):
