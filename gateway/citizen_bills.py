@@ -80,8 +80,7 @@ def open_bill(session: Session, citizen: Citizen, facts: EidFacts, bill_public_i
               personal_id: str | None = None) -> BillView:
     """The bill page's view: requoted first when it is open, idle and was priced with other e-ID facts."""
     bill = owned_bill(session, citizen, bill_public_id)
-    if bill.citizen_id is None:
-        bill.citizen_id = citizen.id
+    _attach(bill, citizen)
     live = bill_service.live_payment(session, bill.id)
     requoted = False
     if bill.status == "open" and live is None and facts_changed(bill, facts):
@@ -94,8 +93,16 @@ def bills_after_login(session: Session, citizen: Citizen, facts: EidFacts, *, cl
     """My bills: open, idle bills priced with other e-ID facts are requoted first; newest first."""
     for bill in queries.bill_history(session, citizen.personal_id_hash, status="open"):
         if facts_changed(bill, facts) and bill_service.live_payment(session, bill.id) is None:
+            _attach(bill, citizen)
             _requote_or_keep(session, bill, facts, clock=clock, personal_id=personal_id)
     return my_bills(session, citizen)
+
+
+def _attach(bill: Bill, citizen: Citizen) -> None:
+    """Record that the bill (found by the payer's ID hash) is this citizen's, before pricing it for them: the
+    quote names whom it is for from it, whichever page prices first."""
+    if bill.citizen_id is None:
+        bill.citizen_id = citizen.id
 
 
 def _requote_or_keep(session: Session, bill: Bill, facts: EidFacts, *, clock: Clock, personal_id: str | None) -> bool:

@@ -57,6 +57,18 @@ def test_my_bills_requotes_after_login_and_shows_the_amount_with_its_legal_basis
     assert (db.get(Quote, first_quote).status, db.get(Quote, bill.quote_id).status) == ("cancelled", "open")
 
 
+def test_a_bill_requoted_by_the_list_page_is_the_citizens_and_so_is_its_quote(client, db, bills):
+    # The bill page attached the bill to the citizen before pricing it again, the list page did not: which
+    # of the two requoted first decided whether the quote recorded whom it was for (the deployed journey
+    # found it when both pages were asked at once).
+    login(client, HN_LEVEL2)
+    assert client.get("/bills/").status_code == 200
+    db.expire_all()
+    bill = db.get(Bill, bills["hn"].id)
+    assert bill.citizen_id is not None
+    assert db.get(Quote, bill.quote_id).citizen_ref == str(bill.citizen_id)
+
+
 def test_the_bill_page_says_why_the_amount_changed(client, bills):
     login(client, HN_LEVEL2)
     page = client.get(f"/bills/{bills['hn'].public_id}").get_data(as_text=True)
