@@ -135,6 +135,12 @@ class RefundAmountStale(RefundError):
     code = "refund_amount_stale"
 
 
+class InvalidRefundTransition(InvalidTransition, RefundError):
+    """A refund status change that the refund transition table does not allow."""
+
+    code = "invalid_transition"
+
+
 class RefundNotAllowed(Conflict, RefundError):
     """The payment cannot be refunded (not paid) or not by that much."""
 

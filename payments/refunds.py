@@ -37,9 +37,12 @@ from payments.models.refunds import Refund
 from payments.providers import get_provider
 from payments.providers.base import RefundRequest
 from payments.receipts import cancel_receipt, issue_receipt, issued_receipt
+from payments.refund_states import RefundStatus as R
+from payments.refund_states import transition_refund
 
 SOURCE = "refunds"
 SEND_JOB = "payments.send_refund"
+PROVIDER = "provider"  # the actor of the provider's answer in a refund's history
 
 
 def refundable(payment: Payment) -> Money:
@@ -68,10 +71,9 @@ def request_refund(session: Session, payment_public_id: str, *, amount: Money, e
     # must not move more money than one officer may move alone.
     needs_approval = approval_threshold is not None and payment.refunded_amount > approval_threshold.amount
     refund = Refund(public_id=new_public_id(), payment_id=payment.id, amount=amount.amount, currency=amount.currency,
-                    status="awaiting_approval" if needs_approval else "submitted", reason=reason.strip()[:500],
-                    requested_by=requested_by, created_at=clock.now(), updated_at=clock.now())
-    session.add(refund)
-    session.flush()
+                    reason=reason.strip()[:500], requested_by=requested_by, created_at=clock.now())
+    transition_refund(session, refund, R.AWAITING_APPROVAL if needs_approval else R.SUBMITTED, actor=requested_by,
+                      clock=clock)
     if not needs_approval:
         _submit(session, bill, payment, refund, clock=clock)
     return refund
@@ -80,11 +82,12 @@ def request_refund(session: Session, payment_public_id: str, *, amount: Money, e
 def approve_refund(session: Session, refund_public_id: str, *, approver: str, clock: Clock) -> Refund:
     """A second finance officer approves a refund above the threshold; it is then sent."""
     bill, payment, refund = _lock_refund(session, refund_public_id)
-    if refund.status != "awaiting_approval":
+    if refund.status != R.AWAITING_APPROVAL:
         raise RefundNotAllowed(f"refund {refund.public_id} is {refund.status}, not awaiting approval")
     if approver == refund.requested_by:
         raise PermissionDenied("the officer who requested a refund cannot approve it", code="refund_self_approval")
-    refund.approved_by, refund.status, refund.updated_at = approver, "submitted", clock.now()
+    refund.approved_by = approver
+    transition_refund(session, refund, R.SUBMITTED, actor=approver, clock=clock)
     _submit(session, bill, payment, refund, clock=clock)
     return refund
 
@@ -92,9 +95,10 @@ def approve_refund(session: Session, refund_public_id: str, *, approver: str, cl
 def reject_refund(session: Session, refund_public_id: str, *, approver: str, clock: Clock) -> Refund:
     """Refuse a refund awaiting approval and free the amount it reserved."""
     _, payment, refund = _lock_refund(session, refund_public_id)
-    if refund.status != "awaiting_approval":
+    if refund.status != R.AWAITING_APPROVAL:
         raise RefundNotAllowed(f"refund {refund.public_id} is {refund.status}, not awaiting approval")
-    refund.approved_by, refund.status, refund.updated_at = approver, "rejected", clock.now()
+    refund.approved_by = approver
+    transition_refund(session, refund, R.REJECTED, actor=approver, clock=clock)
     payment.refunded_amount -= refund.amount
     session.flush()
     return refund
@@ -119,14 +123,14 @@ def _submit(session: Session, bill: Bill, payment: Payment, refund: Refund, *, c
 def send_refund(session: Session, refund_public_id: str, *, clock: Clock) -> Refund:
     """Ask the provider to pay the refund out and book the answer; a second run does nothing."""
     refund = session.scalars(select(Refund).where(Refund.public_id == refund_public_id)).one()
-    if refund.status != "submitted":
+    if refund.status != R.SUBMITTED:
         return refund
     payment = refund.payment
     result = get_provider(payment.provider).refund(RefundRequest(  # outside any lock: a network call
         payment.provider_session_id or "", payment.provider_payment_ref, Money(refund.amount, refund.currency),
         idempotency_key=f"refund:{refund.public_id}"))
     bill, payment, refund = _lock_refund(session, refund_public_id)
-    if refund.status != "submitted":
+    if refund.status != R.SUBMITTED:
         return refund
     refund.provider_refund_ref, refund.updated_at = result.refund_ref, clock.now()
     if result.succeeded:
@@ -137,7 +141,7 @@ def send_refund(session: Session, refund_public_id: str, *, clock: Clock) -> Ref
 
 
 def _book_paid_out(session: Session, bill: Bill, payment: Payment, refund: Refund, *, clock: Clock) -> None:
-    refund.status = "succeeded"
+    transition_refund(session, refund, R.SUCCEEDED, actor=PROVIDER, clock=clock)
     amount = Money(refund.amount, refund.currency)
     ledger.post(session, source=SOURCE, external_id=f"refund:{refund.public_id}:paid", kind="refund_paid",
                 legs=[debit(accounts.refunds_payable(), amount), credit(accounts.provider_clearing(payment.provider),
@@ -152,7 +156,8 @@ def _book_paid_out(session: Session, bill: Bill, payment: Payment, refund: Refun
 
 def _book_failed(session: Session, payment: Payment, refund: Refund, failure_code: str | None, *,
                  clock: Clock) -> None:
-    refund.status, refund.failure_code = "failed", failure_code or "provider_refused"
+    refund.failure_code = failure_code or "provider_refused"
+    transition_refund(session, refund, R.FAILED, actor=PROVIDER, clock=clock)
     payment.refunded_amount -= refund.amount
     approved = ledger.find(session, SOURCE, f"refund:{refund.public_id}:approved")
     ledger.reverse(session, approved.id, source=SOURCE, kind="refund_failed", clock=clock)

@@ -41,3 +41,19 @@ class Refund(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     payment: Mapped[Payment] = relationship()
+
+
+class RefundEvent(Base):
+    """One applied status change of a refund: the history ``payments.refund_states`` appends to."""
+
+    __tablename__ = "refund_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    refund_id: Mapped[int] = mapped_column(ID, ForeignKey("refunds.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    #: The edge's name in the transition table, e.g. ``approved`` or ``paid_out``.
+    event: Mapped[str] = mapped_column(String(40))
+    #: Who or what moved it: the officer's label, ``provider`` for the provider's answer.
+    actor: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)

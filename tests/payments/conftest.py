@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import shutil
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
 
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
@@ -17,9 +19,9 @@ from tests.conftest import truncate_as_the_test_superuser
 from tests.payments.providers.fake_stripe import serving
 
 #: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
-PAYMENTS_TABLES = ("receipts", "receipt_counters", "refunds", "ledger_payout_tags", "ledger_closed_days",
-                   "ledger_postings", "ledger_transactions", "ledger_accounts", "payment_events", "provider_events",
-                   "idempotency_keys", "payments", "bills")
+PAYMENTS_TABLES = ("receipts", "receipt_counters", "refund_events", "refunds", "ledger_payout_tags",
+                   "ledger_closed_days", "ledger_postings", "ledger_transactions", "ledger_accounts", "payment_events",
+                   "provider_events", "idempotency_keys", "payments", "bills")
 
 
 @pytest.fixture()
@@ -79,3 +81,27 @@ def fake():
     """A local fake of the Stripe endpoints we use (never the internet)."""
     with serving() as server:
         yield server
+
+
+@pytest.fixture()
+def private_database(database_url, tmp_path):
+    """An empty database of this backend for migrating by hand: a new SQLite file, or a PostgreSQL schema."""
+    if database_url.startswith("sqlite"):
+        engine = make_engine(f"sqlite:///{tmp_path / 'quote_id.db'}")
+        with engine.connect() as connection:
+            yield connection
+        engine.dispose()
+        return
+    schema = f"migration_{uuid.uuid4().hex[:12]}"
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+        connection.execute(text(f'SET search_path TO "{schema}"'))
+        connection.commit()
+        try:
+            yield connection
+        finally:
+            connection.rollback()
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.commit()
+    engine.dispose()

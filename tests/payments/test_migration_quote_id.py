@@ -3,57 +3,15 @@
 from __future__ import annotations
 
 import json
-import uuid
 
-import pytest
 from alembic import command
 from sqlalchemy import inspect, text
 
-from core.db import make_engine
-from core.migrations import alembic_config
+from tests.payments.migration_support import bill_row as _bill
+from tests.payments.migration_support import migrate as _migrate
 
 BEFORE, AFTER = "0011", "0012"
 QUOTE = "3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d"
-
-
-@pytest.fixture()
-def private_database(database_url, tmp_path):
-    """An empty database of this backend for migrating by hand: a new SQLite file, or a PostgreSQL schema."""
-    if database_url.startswith("sqlite"):
-        engine = make_engine(f"sqlite:///{tmp_path / 'quote_id.db'}")
-        with engine.connect() as connection:
-            yield connection
-        engine.dispose()
-        return
-    schema = f"migration_{uuid.uuid4().hex[:12]}"
-    engine = make_engine(database_url)
-    with engine.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-        connection.execute(text(f'SET search_path TO "{schema}"'))
-        connection.commit()
-        try:
-            yield connection
-        finally:
-            connection.rollback()
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-            connection.commit()
-    engine.dispose()
-
-
-def _migrate(connection, direction, revision: str) -> None:
-    config = alembic_config(str(connection.engine.url))
-    config.attributes["connection"] = connection
-    direction(config, revision)
-    connection.commit()
-
-
-def _bill(connection, reference: str, explanation: dict) -> None:
-    connection.execute(text(
-        "INSERT INTO bills (public_id, payer_id_hash, service_code, quantity, amount_due, currency, base_amount,"
-        " subsidy_lines, explanation, rule_set_hash, quoted_at, fee_kind, retained_basis_points, agency_code,"
-        " agency_reference, description, status, created_at, updated_at) VALUES (:ref, 'payer', 'LLTP', 1, 0,"
-        " 'VND', 200000, '[]', :explanation, 'r', :at, 'phi', 0, 'HN-STP', :ref, '', 'open', :at, :at)"),
-        {"ref": reference, "explanation": json.dumps(explanation), "at": "2026-11-29 08:00:00+00:00"})
 
 
 def _quote_ids(connection) -> dict[str, str | None]:
