@@ -20,9 +20,28 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"mess
 _PERSONAL_ID = re.compile(r"(?<!\d)(\d{4})\d{6}(\d{2})(?!\d)")
 
 
+#: Our own identifiers: lower-case hex of 20 characters or more (request ids, sandbox sessions, token hashes).
+#: One may hold 12 digits in a row by chance; it is no ID number and must stay whole to be matched.
+_HEX_IDENTIFIER = re.compile(r"(?<![0-9a-z])[0-9a-f]*[a-f][0-9a-f]*(?![0-9a-z])")
+
+
 def mask_personal_ids(text: str) -> str:
-    """Mask every 12-digit number in ``text`` as ``0011******45``."""
-    return _PERSONAL_ID.sub(r"\1******\2", text)
+    """Mask every 12-digit number in ``text`` as ``0011******45``, except inside our hex identifiers."""
+    return _outside_hex_identifiers(text, lambda part: _PERSONAL_ID.sub(r"\1******\2", part))
+
+
+def without_hex_identifiers(text: str) -> str:
+    """``text`` with our hex identifiers blanked out: what is left is what an ID number could hide in."""
+    return _outside_hex_identifiers(text, lambda part: part, blank=True)
+
+
+def _outside_hex_identifiers(text: str, change, *, blank: bool = False) -> str:
+    parts, last = [], 0
+    for found in _HEX_IDENTIFIER.finditer(text):
+        if len(found.group(0)) >= 20:
+            parts += [change(text[last:found.start()]), "_" if blank else found.group(0)]
+            last = found.end()
+    return "".join(parts) + change(text[last:])
 
 
 class JsonFormatter(logging.Formatter):

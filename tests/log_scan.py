@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from gateway.logs import JsonFormatter
+from gateway.logs import JsonFormatter, without_hex_identifiers
 from identity.devidp.accounts import CITIZENS, STAFF
 
 _LEAKS = {
@@ -30,10 +30,12 @@ class _ScanningHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         line = _production_formatter().format(record)
         for what, pattern in _LEAKS.items():
-            match = pattern.search(line)
+            # Twelve digits inside a request or session id are chance, not an ID number (gateway/logs.py).
+            text = without_hex_identifiers(line) if what == "personal ID number" else line
+            match = pattern.search(text)
             if match:
                 _found.append(f"{_current['test']}: {what} in a {record.levelname} line of {record.name!r}: "
-                              f"…{line[max(0, match.start() - 80):match.end() + 40]}…")
+                              f"…{text[max(0, match.start() - 80):match.end() + 40]}…")
 
 
 def _production_formatter() -> logging.Formatter:
