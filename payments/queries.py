@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from core.money import Money
 from payments.errors import PaymentNotFound, RefundNotFound
 from payments.models.billing import Bill, Payment
-from payments.models.refunds import Refund
+from payments.models.refunds import Refund, RefundEvent
 from payments.refunds import refundable
 
 
@@ -87,6 +87,12 @@ def list_refunds(session: Session, *, status: str | None = None, limit: int = 20
     if status is not None:
         query = query.where(Refund.status == status)
     return list(session.scalars(query.order_by(Refund.created_at.desc(), Refund.id.desc()).limit(limit)))
+
+
+def refund_history(session: Session, refund: Refund) -> list[RefundEvent]:
+    """The refund's status changes, oldest first."""
+    return list(session.scalars(select(RefundEvent).where(RefundEvent.refund_id == refund.id)
+                                .order_by(RefundEvent.id)))
 
 
 def get_refund(session: Session, refund_public_id: str) -> Refund:

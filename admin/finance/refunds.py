@@ -94,9 +94,11 @@ def request_refund(code: str):
 def _refund_page(refund_id: str, status: int = 200, error: str | None = None):
     session = db_session()
     refund = queries.get_refund(session, refund_id)
+    history = queries.refund_history(session, refund)
     return render_template("admin/finance/refund.html", refund=refund, payment=refund.payment,
-                           bill=refund.payment.bill, error=error, approver=is_approver(),
-                           names=staff_names(session, [refund.requested_by, refund.approved_by])), status
+                           bill=refund.payment.bill, error=error, approver=is_approver(), history=history,
+                           names=staff_names(session, [refund.requested_by, refund.approved_by,
+                                                       *(e.actor for e in history)])), status
 
 
 @bp.get("/refunds/<refund_id>")

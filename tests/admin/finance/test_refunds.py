@@ -132,6 +132,17 @@ def test_a_large_refund_waits_for_a_second_person(db, officer, approver, sandbox
     assert again.status_code == 409 and "This refund is not waiting for approval." in text_of(again)
 
 
+def test_the_refund_page_shows_its_history_with_who_did_each_step(db, officer, approver, sandbox):
+    payment = paid(db, sandbox, 2_000_000)
+    waiting = refund_of(ask(officer, payment, 1_500_000, 2_000_000), db)
+    approver.post(f"/admin/finance/refunds/{waiting.public_id}/approve",
+                  data={"csrf_token": csrf(approver, "/admin/finance/refunds")})
+    page = officer.get(f"/admin/finance/refunds/{waiting.public_id}").get_data(as_text=True)
+    rows = page.split('data-refund-event="')[1:]
+    assert [row.split('"')[0] for row in rows] == ["requested_for_approval", "approved"]
+    assert "Ngô Thị Thu" in rows[0] and "Đặng Văn Phúc" in rows[1]
+
+
 def test_the_requester_cannot_approve_their_own_refund_and_is_told_so(db, approver, sandbox):
     payment = paid(db, sandbox, 2_000_000)
     own = refund_of(ask(approver, payment, 2_000_000, 2_000_000), db)
