@@ -167,8 +167,7 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
         except ProviderError as exc:  # refused for good: the page offers to cancel the attempt and start again
             log.warning("status query refused on return", extra={"provider": payment.provider, "code": exc.code,
                                                                   "error": exc.message})
-        session.refresh(payment)
-        session.refresh(bill)
+        # No refresh: whatever changed them was written through these same objects, read again under lock.
     return BillView(bill, payment, issued_receipt(session, bill.id))
 
 

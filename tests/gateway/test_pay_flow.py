@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
@@ -256,3 +256,33 @@ def test_a_session_the_provider_no_longer_knows_leaves_the_payer_a_way_on(client
         register_provider(configured)
         empty.dispose()
 
+
+
+#: The return page's statements when it confirms a card payment (this bill's first, so the ledger accounts
+#: are created too; on PostgreSQL the sandbox store's read shares the engine): the citizen's session and
+#: bill, the status query, the confirmation under lock, settlement, ledger, receipt, the quote closed, the
+#: agency-bill check, and the page's own reads. Each is a round trip the citizen waits for
+#: (bench.deployed_load); it was 33 before the page stopped reading the payment and the bill again.
+RETURN_PAGE_BUDGET = 31
+
+
+def test_the_return_page_confirms_a_payment_within_its_statement_budget(app, client, db, bill):
+    started = client.post(f"/bills/{bill.public_id}/pay", data=_pay_form(client, bill))
+    page = client.get(local(started.location)).get_data(as_text=True)
+    paid = client.post(local(started.location), data={"csrf_token": hidden_fields(page)["csrf_token"],
+                                                       "card_number": "4242 4242 4242 4242", "expiry": "12/39",
+                                                       "cvc": "123", "action": "pay"})
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN", "COMMIT")):
+            seen.append(statement.split("\n")[0][:90])
+
+    engine = app.extensions["gateway.db"].engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        answer = client.get(local(paid.location))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert "Thanh toán thành công" in answer.get_data(as_text=True)
+    assert len(seen) <= RETURN_PAGE_BUDGET, "\n".join(seen)
