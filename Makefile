@@ -52,15 +52,15 @@ system-deps:
 	@bash scripts/system-deps.sh
 
 ## translations: compile the .po catalogues the app reads (generated .mo files are not in git)
-MO_FILES := $(patsubst %.po,%.mo,$(wildcard gateway/translations/*/LC_MESSAGES/messages.po))
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard web/translations/*/LC_MESSAGES/messages.po))
 translations: $(MO_FILES)
 %.mo: %.po | install
 	@$(VENV)/bin/pybabel compile -i $< -o $@ 2>/dev/null || $(VENV)/bin/pybabel compile -i $< -o $@
 
 ## messages: extract UI strings and merge them into the catalogues for translators
 messages: install
-	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location -o gateway/translations/messages.pot .
-	$(VENV)/bin/pybabel update -i gateway/translations/messages.pot -d gateway/translations --no-location --width 110
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l --no-location -o web/translations/messages.pot .
+	$(VENV)/bin/pybabel update -i web/translations/messages.pot -d web/translations --no-location --width 110
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

@@ -18,7 +18,7 @@ from dataclasses import replace
 from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
-from gateway.agency_runtime import DEMO_CLIENT, keyring_for
+from web.agency_runtime import DEMO_CLIENT, keyring_for
 from identity.api_clients import find_by_key, update_client
 
 settings = Settings.from_env()

@@ -6,9 +6,6 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from core.clock import SYSTEM_CLOCK
-from gateway.agency_runtime import keyring
-from gateway.auth import current_principal, require_role
-from gateway.database import db_session
 from identity import api_clients as clients
 from identity.api_client_models import SCOPES
 from identity.api_clients import ClientSpec
@@ -16,6 +13,9 @@ from identity.errors import ApiClientInvalid, ApiClientNotFound
 from identity.roles import SYSTEM_ADMIN
 from payments.agency_delivery import resend
 from payments.agency_models import CallbackAttempt, CallbackDelivery
+from web.agency_runtime import keyring
+from web.auth import current_principal, require_role
+from web.database import db_session
 
 bp = Blueprint("api_clients", __name__, url_prefix="/admin/api-clients", template_folder="templates")
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from gateway.auth import current_principal, require_role
-from gateway.database import db_session
 from identity import audit
 from identity.role_requests import decide_grant, pending_grants, propose_grant
 from identity.roles import (
@@ -19,6 +17,8 @@ from identity.roles import (
 )
 from identity.sessions import end_sessions_of
 from identity.staff import get_staff, list_staff, revoke_role
+from web.auth import current_principal, require_role
+from web.database import db_session
 
 bp = Blueprint("admin", __name__, url_prefix="/admin", template_folder="templates")
 

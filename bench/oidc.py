@@ -22,9 +22,9 @@ from core.clock import UTC
 from core.migrations import upgrade
 from core.settings import Settings
 from gateway import create_app
-from gateway.identity_runtime import get_identity
 from identity.devidp.accounts import CITIZENS
 from identity.oidc.id_token import Expectations, verify_id_token
+from web.identity_runtime import get_identity
 
 LOGINS = 1000
 VERIFICATIONS = 2000
@@ -94,8 +94,8 @@ def run() -> dict[str, float]:
 
 def _verification_cost(app, keys, folder: Path) -> tuple[float, float]:
     with app.app_context():
-        from gateway.database import db_session
         from identity.models import LoginFlow, WebSession
+        from web.database import db_session
 
         session = db_session()
         row = session.query(WebSession).order_by(WebSession.created_at.desc()).first()

@@ -1,7 +1,7 @@
 """The root of every domain error.
 
 Domain errors carry a stable machine-readable ``code`` and a message that names its context; they know
-nothing about HTTP. ``gateway/errors.py`` maps them to status codes in one table.
+nothing about HTTP. ``web/errors.py`` maps them to status codes in one table.
 """
 
 from __future__ import annotations

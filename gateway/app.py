@@ -1,4 +1,8 @@
-"""The application factory: settings -> logging -> database -> security -> i18n -> jobs -> routes."""
+"""The composition root's app factory: settings -> logging -> database -> security -> i18n -> jobs -> routes.
+
+The only module that imports both the citizen app and the back office; the job worker is built from the
+same runtime wiring (``web.runtime.build_runtime``).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,15 @@ from collections.abc import Mapping
 
 from flask import Flask
 
+import web
 from core.migrations import pending_migrations
 from core.settings import Settings
-from gateway import database, errors, i18n, input_guard, security
-from gateway.database import commit_request_session
-from gateway.logs import configure_logging
-from gateway.runtime import build_runtime
+from web import database, errors, i18n, input_guard, security
+from web.auth import current_principal
+from web.database import commit_request_session
+from web.identity_runtime import init_identity
+from web.logs import configure_logging
+from web.runtime import build_runtime
 
 
 class StartupRefused(RuntimeError):
@@ -32,7 +39,8 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
     settings = config_override if isinstance(config_override, Settings) else Settings.from_env(
         **dict(config_override or {}))
     configure_logging(settings.log_level, settings.secret_values())
-    app = GatewayFlask(__name__, instance_path=str(settings.instance_path))
+    app = GatewayFlask(__name__, instance_path=str(settings.instance_path),
+                       template_folder=str(web.ROOT / "templates"), static_folder=str(web.ROOT / "static"))
     app.config.update(SECRET_KEY=settings.secret_key, TESTING=settings.env == "test")
     app.extensions["gateway.settings"] = settings
     runtime = build_runtime(settings)
@@ -51,34 +59,45 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
 
 
 def _register_blueprints(app: Flask) -> None:
-    from gateway.identity_runtime import register_identity_blueprints
-    from gateway.views import health, pages
+    """The citizen app's and the back office's blueprints, side by side on the one platform."""
+    from admin import api_clients as admin_api_clients
+    from admin import finance
+    from admin import views as admin_views
+    from admin.policy import bp as policy_bp
+    from citizen import api
+    from citizen.views import (
+        account,
+        agency_links,
+        auth,
+        bills,
+        devidp,
+        fees,
+        health,
+        pages,
+        receipts,
+        sandbox_pay,
+        webhooks,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
-    register_identity_blueprints(app)
-    from gateway import api
-    from gateway.views import fees
-
+    # Templates may show who is logged in (auth/_account_nav.html); the session loads once per request.
+    app.jinja_env.globals["current_principal"] = current_principal
+    if init_identity(app, app.extensions["gateway.settings"]).dev_idp is not None:
+        app.register_blueprint(devidp.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(admin_views.bp)
     api.init_app(app)
     app.register_blueprint(fees.bp)
-    from admin import finance
-
     app.register_blueprint(finance.bp)
-    from admin.policy import bp as policy_bp
-
     app.register_blueprint(policy_bp)
-    from admin import api_clients as admin_api_clients
-    from gateway.views import agency_links
-
     app.register_blueprint(admin_api_clients.bp)
     app.register_blueprint(agency_links.bp)
     if app.extensions["gateway.settings"].demo_agency_key:
-        from gateway.views import demo_agency
+        from citizen.views import demo_agency
 
         app.register_blueprint(demo_agency.bp)
-    from gateway.views import bills, receipts, sandbox_pay, webhooks
-
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(sandbox_pay.bp)
     app.register_blueprint(bills.bp)

@@ -104,9 +104,9 @@ def _build_app_once() -> None:
 @click.option("--threads", default=4, show_default=True, help="jobs run at once (most wait on the network)")
 def worker(threads: int) -> None:
     """Run the background job worker (Huey consumer) in the foreground, wired exactly as the web app."""
-    from gateway.jobs import run_worker
-    from gateway.logs import configure_logging
-    from gateway.runtime import build_runtime
+    from web.jobs import run_worker
+    from web.logs import configure_logging
+    from web.runtime import build_runtime
 
     settings = _settings()
     configure_logging(settings.log_level, settings.secret_values())
@@ -119,7 +119,7 @@ def worker(threads: int) -> None:
 @cli.command()
 def relay() -> None:
     """Re-send outbox jobs that were lost between a commit and the queue (normally periodic)."""
-    from gateway.runtime import build_runtime
+    from web.runtime import build_runtime
 
     runtime = build_runtime(_settings())
     click.echo(f"re-sent {runtime.queue.relay()} jobs")
@@ -132,8 +132,8 @@ def relay() -> None:
 @click.option("--issuer", default=None, help="workforce issuer (default: GATEWAY_STAFF_OIDC_ISSUER or the stand-in)")
 def create_admin(subject: str, name: str, issuer: str | None) -> None:
     """Make a staff member a system admin (the first admin; later ones are named in the back office)."""
-    from gateway.identity_runtime import DEV_IDP_PATH
     from identity.staff import create_admin as make_admin
+    from web.identity_runtime import DEV_IDP_PATH
 
     settings = _settings()
     issuer = issuer or settings.staff_oidc_issuer or settings.base_url + DEV_IDP_PATH

@@ -20,8 +20,8 @@ SEEDERS: list[tuple[str, Callable[[Session], int]]] = [
 def _seed_demo_staff(session: Session) -> int:
     """Demo staff (one per role) of the bundled VNeID stand-in, when it is the staff provider."""
     from core.settings import Settings
-    from gateway.identity_runtime import DEV_IDP_PATH
     from identity.devidp.seed import seed_demo_staff
+    from web.identity_runtime import DEV_IDP_PATH
 
     settings = Settings.from_env()
     if settings.staff_oidc_issuer or not settings.dev_idp_enabled:
@@ -33,8 +33,8 @@ SEEDERS.append(("demo staff of the VNeID stand-in", _seed_demo_staff))
 
 
 def _seed_demo_bills(session: Session) -> int:
-    """Demo bills for the stand-in's demo citizens (see gateway/demo_bills.py)."""
-    from gateway.demo_bills import seed_from_settings
+    """Demo bills for the stand-in's demo citizens (see citizen/demo_bills.py)."""
+    from citizen.demo_bills import seed_from_settings
 
     return seed_from_settings(session)
 
@@ -44,7 +44,7 @@ SEEDERS.append(("demo bills of the stand-in's citizens", _seed_demo_bills))
 
 def _seed_demo_agency(session: Session) -> int:
     """The demo agency API client whose key is GATEWAY_DEMO_AGENCY_KEY (not in production)."""
-    from gateway.agency_runtime import seed_demo_agency
+    from web.agency_runtime import seed_demo_agency
 
     return seed_demo_agency(session)
 

@@ -1,4 +1,4 @@
-"""Identity errors: one root, each subclass with a stable ``code``; ``gateway/errors.py`` maps them to HTTP."""
+"""Identity errors: one root, each subclass with a stable ``code``; ``web/errors.py`` maps them to HTTP."""
 
 from __future__ import annotations
 

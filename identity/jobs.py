@@ -1,4 +1,4 @@
-"""Background jobs of the identity package, registered with the outbox (listed in gateway/jobs.py)."""
+"""Background jobs of the identity package, registered with the outbox (listed in web/jobs.py)."""
 
 from __future__ import annotations
 

@@ -99,7 +99,7 @@ def _payment_quote(session: Session, priced) -> Quote:
     lines = tuple(SubsidyLine(r.fund_code, Money(r.amount, priced.currency)) for r in session.scalars(
         select(FundReservation).where(FundReservation.quote_id == priced.id).order_by(FundReservation.fund_code)))
     base = priced.amount_due + sum(line.amount.amount for line in lines)
-    # The same explanation shape as bills priced for the citizen pages (gateway/bill_pricing.py), so the
+    # The same explanation shape as bills priced for the citizen pages (citizen/bill_pricing.py), so the
     # requote after e-ID login finds the priced request and the quote whose reservations it replaces.
     explanation = {"quote_id": priced.id, "request": priced.request, "decision_day": priced.decision_day.isoformat(),
                    "fee_before_reductions": priced.base_amount, "layers": priced.explanation}

@@ -1,7 +1,7 @@
 """Errors of the payments package: one root, ``PaymentError``, and subclasses with stable codes.
 
 Each error also derives from the generic kind in ``core.errors`` (NotFound, Conflict, ValidationFailed)
-where one fits, so ``gateway/errors.py`` maps it to the right HTTP status without knowing payments.
+where one fits, so ``web/errors.py`` maps it to the right HTTP status without knowing payments.
 """
 
 from __future__ import annotations

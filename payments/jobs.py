@@ -1,4 +1,4 @@
-"""Background jobs of the payments package, registered with the outbox (listed in gateway/jobs.py).
+"""Background jobs of the payments package, registered with the outbox (listed in web/jobs.py).
 
 Importing this module registers every payments job, including those defined next to their use case
 (``notifications.REFRESH_JOB``, ``refunds.SEND_JOB``).

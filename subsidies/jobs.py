@@ -1,4 +1,4 @@
-"""Background jobs of the subsidies package, registered with the outbox (listed in gateway/jobs.py).
+"""Background jobs of the subsidies package, registered with the outbox (listed in web/jobs.py).
 
 Expiring quotes gives their fund reservations back; the handler is idempotent (an expired quote is not
 open any more, so a second run changes nothing). A dry run over a long period goes to the worker instead

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
-from gateway.logs import JsonFormatter, without_hex_identifiers
 from identity.devidp.accounts import CITIZENS, STAFF
+from web.logs import JsonFormatter, without_hex_identifiers
 
 _LEAKS = {
     "personal ID number": re.compile(r"(?<!\d)\d{12}(?!\d)"),
@@ -30,7 +30,7 @@ class _ScanningHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         line = _production_formatter().format(record)
         for what, pattern in _LEAKS.items():
-            # Twelve digits inside a request or session id are chance, not an ID number (gateway/logs.py).
+            # Twelve digits inside a request or session id are chance, not an ID number (web/logs.py).
             text = without_hex_identifiers(line) if what == "personal ID number" else line
             match = pattern.search(text)
             if match:

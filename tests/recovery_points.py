@@ -42,7 +42,7 @@ def _create_bill(database_url: str, instance: str, argument: str) -> None:
 
 
 def bill_before_commit(database_url: str, instance: str, argument: str) -> None:
-    from gateway.api import bills
+    from citizen.api import bills
 
     bills.idempotency.finish = _die
     _create_bill(database_url, instance, argument)

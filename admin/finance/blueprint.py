@@ -7,7 +7,7 @@ from pathlib import Path
 from flask import Blueprint
 
 from core.money import Money
-from gateway.auth import current_principal
+from web.auth import current_principal
 
 bp = Blueprint("finance", __name__, url_prefix="/admin/finance",
                template_folder=str(Path(__file__).resolve().parent.parent / "templates"))

@@ -15,14 +15,14 @@ from admin.finance.messages import message_for
 from admin.finance.staff_names import staff_names
 from core.clock import SYSTEM_CLOCK
 from core.errors import DomainError, NotFound
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.models.ledger import LedgerTransaction
 from payments.reconciliation import breaks as register
 from payments.reconciliation import resolutions, workbench
 from payments.reconciliation.matching import MatchingPolicy
 from payments.reconciliation.runs import BREAK_KINDS, BREAK_STATUSES
+from web.auth import require_role
+from web.database import db_session
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
 #: Steps anyone in finance may take from the break page; approving has its own route.

@@ -15,13 +15,13 @@ from admin.finance.blueprint import bp
 from admin.finance.forms import read_period, vn_date
 from core.clock import SYSTEM_CLOCK
 from core.money import Money
-from gateway.auth import require_role
-from gateway.database import db_session
-from gateway.i18n import money
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation.workbench import ageing
 from payments.reporting.collections import Collections, Line, collections
 from payments.reporting.subsidies import SubsidyCosts, programme_costs
+from web.auth import require_role
+from web.database import db_session
+from web.i18n import money
 
 AGE_LABELS = {"0-2": _l("0–2 days"), "3-7": _l("3–7 days"), "8-30": _l("8–30 days"), "31+": _l("over 30 days")}
 

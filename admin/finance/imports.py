@@ -7,13 +7,13 @@ from flask_babel import lazy_gettext as _l
 
 from admin.finance.blueprint import actor, bp
 from core.money import Money
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation.imports import import_report
 from payments.reconciliation.parsed import ImportRejected
 from payments.reconciliation.readers import FORMATS
 from payments.reconciliation.workbench import recent_files
+from web.auth import require_role
+from web.database import db_session
 
 FORMAT_NAMES = {
     "camt053": _l("Bank statement, ISO 20022 camt.053 (XML)"),

@@ -16,14 +16,14 @@ from admin.finance.staff_names import staff_names
 from core.clock import SYSTEM_CLOCK
 from core.errors import DomainError
 from core.money import Money
-from gateway.auth import require_role
-from gateway.database import db_session
-from gateway.i18n import money
-from gateway.payments_runtime import payment_limits
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments import queries
 from payments import refunds as use_cases
 from payments.models.refunds import REFUND_STATUSES
+from web.auth import require_role
+from web.database import db_session
+from web.i18n import money
+from web.payments_runtime import payment_limits
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
 REFUSALS = {

@@ -11,14 +11,14 @@ from admin.finance.blueprint import actor, bp
 from admin.finance.forms import read_period, vn_date
 from admin.finance.reports import FORMATS
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation.treasury import check_all_agencies
 from payments.remittance import obligations
 from payments.remittance_rules import load_rules
 from payments.reporting.remittance import remittance_table
 from payments.reporting.tables import ReportTable
+from web.auth import require_role
+from web.database import db_session
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
 #: Remittances are monthly: a default period of two months shows the month just closed and this one.

@@ -11,8 +11,6 @@ from flask_babel import get_locale
 from admin.finance.blueprint import bp
 from admin.finance.forms import read_period, vn_date
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reporting.collections import CUTS, collections, collections_table
 from payments.reporting.csv_export import to_csv
@@ -20,6 +18,8 @@ from payments.reporting.pdf_export import to_pdf
 from payments.reporting.subsidies import PROGRAMME_CUT, programme_costs, subsidy_table
 from payments.reporting.tables import ReportTable
 from payments.reporting.xlsx_export import to_xlsx
+from web.auth import require_role
+from web.database import db_session
 
 FORMATS = {
     "csv": ("text/csv; charset=utf-8", to_csv),

@@ -12,13 +12,13 @@ from admin.finance.forms import parse_vn_date
 from admin.finance.messages import message_for
 from admin.finance.staff_names import staff_names
 from core.errors import Conflict, DomainError, InvalidTransition
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.reconciliation import bank, service, workbench
 from payments.reconciliation.jobs import start_run as stage_run
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.requests import ReconRunRequest, latest_requests, make_scope
+from web.auth import require_role
+from web.database import db_session
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
 

@@ -9,11 +9,11 @@ from flask_babel import lazy_gettext as _l
 
 from admin.finance.blueprint import bp
 from admin.finance.forms import read_period, vn_date
-from gateway.auth import require_role
-from gateway.database import db_session
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.queries_ledger import transaction_detail
 from payments.reconciliation.transactions import SearchFilters, filter_choices, search_transactions
+from web.auth import require_role
+from web.database import db_session
 
 TEXT_FILTERS = ("service", "agency", "provider", "status", "code")
 _DONG = re.compile(r"^\d{1,15}$")

@@ -10,15 +10,15 @@ from sqlalchemy import select
 from admin.policy.messages import error_text, problem_text
 from core.geography import Province
 from core.money import Money
-from gateway.auth import current_principal
-from gateway.database import db_session
-from gateway.errors import error_response, status_for, wants_json
 from identity.models import StaffAccount
 from identity.roles import POLICY_APPROVER, POLICY_EDITOR
 from subsidies.budgets import Fund
 from subsidies.catalogue import list_services
 from subsidies.errors import SubsidyError
 from subsidies.rule_store import RuleVersion
+from web.auth import current_principal
+from web.database import db_session
+from web.errors import error_response, status_for, wants_json
 
 bp = Blueprint("policy", __name__, url_prefix="/admin/policy",
                template_folder=str(Path(__file__).resolve().parent.parent / "templates"))
@@ -69,7 +69,7 @@ def discard_changes() -> None:
 @bp.app_template_filter("dong")
 def dong(amount: int | None) -> str:
     """An integer VND amount through the ``money`` filter."""
-    from gateway.i18n import money
+    from web.i18n import money
 
     return "" if amount is None else money(Money(amount, "VND"))
 

@@ -1,6 +1,6 @@
 """The rule editor's forms: every rule part is a table of rows whose words come from the closed vocabulary.
 
-CSRF is checked for every form by the gateway (``gateway.security``), so these are plain WTForms forms.
+CSRF is checked for every form by the gateway (``web.security``), so these are plain WTForms forms.
 Blank rows are left in each table for new entries and skipped when the form is read.
 """
 

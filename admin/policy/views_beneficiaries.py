@@ -11,11 +11,11 @@ from flask import abort, redirect, render_template, request, url_for
 from admin.policy.common import EDITORS, READERS, actor_id, actor_names, bp, discard_changes
 from admin.policy.forms import RegistryFilterForm, RegistryImportForm, options
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from subsidies.beneficiaries import CSV_COLUMNS, import_csv
 from subsidies.errors import RegistryImportInvalid
 from subsidies.registry_queries import RegistryFilter, find_records, import_batches, sources
+from web.auth import require_role
+from web.database import db_session
 
 #: A registry file is text of at most ``MAX_IMPORT_ROWS`` short lines; anything larger is refused unread.
 MAX_CSV_BYTES = 8 * 1024 * 1024

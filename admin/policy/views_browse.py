@@ -13,13 +13,13 @@ from admin.policy.forms import DayForm, NoteForm, SimulationForm
 from admin.policy.messages import problem_text
 from core.clock import SYSTEM_CLOCK
 from core.outbox import OutboxJob
-from gateway.auth import current_principal, require_role
-from gateway.database import db_session
 from subsidies.catalogue import list_services
 from subsidies.jobs import SIMULATE_JOB
 from subsidies.rule_queries import diff_versions, ended_early, history, rules_in_force
 from subsidies.rule_store import RuleVersion
 from subsidies.workflow import publication_problems, succession_for
+from web.auth import current_principal, require_role
+from web.database import db_session
 
 #: Statuses listed as work in progress on the start page.
 OPEN_STATUSES = ("draft", "in_review", "approved")

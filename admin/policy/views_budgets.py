@@ -7,10 +7,10 @@ from flask import render_template
 from admin.policy.common import READERS, bp
 from admin.policy.fund_chart import fund_bar
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from subsidies.budgets import list_funds
 from subsidies.rule_queries import rules_by_fund
+from web.auth import require_role
+from web.database import db_session
 
 
 @bp.get("/budgets")

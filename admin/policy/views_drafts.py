@@ -11,11 +11,11 @@ from flask import redirect, render_template, request, url_for
 from admin.policy.common import EDITORS, actor_id, bp, discard_changes, editor_choices, version_or_404
 from admin.policy.rule_form import build_form, rule_data
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from subsidies import workflow
 from subsidies.errors import RuleImmutable, RuleInvalid, UnknownService
 from subsidies.rule_store import RuleVersion
+from web.auth import require_role
+from web.database import db_session
 
 
 @bp.get("/drafts/new")

@@ -7,11 +7,11 @@ from flask import Response, abort, redirect, render_template, request, url_for
 from admin.policy.common import EDITORS, READERS, actor_id, bp, discard_changes
 from admin.policy.forms import ImportForm
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from subsidies.errors import RuleInvalid, UnknownService
 from subsidies.exchange import export_yaml, import_yaml_drafts
 from subsidies.rule_store import STATUSES
+from web.auth import require_role
+from web.database import db_session
 
 #: A rules file is small text; anything larger is refused before parsing.
 MAX_IMPORT_BYTES = 512 * 1024

@@ -7,10 +7,10 @@ from flask import abort, current_app, redirect, request, url_for
 from admin.policy.common import APPROVERS, READERS, actor_id, bp, version_or_404
 from admin.policy.forms import NoteForm, SimulationForm
 from core.clock import SYSTEM_CLOCK
-from gateway.auth import require_role
-from gateway.database import db_session
 from subsidies import workflow
 from subsidies.jobs import INLINE_SIMULATION_LIMIT, start_simulation
+from web.auth import require_role
+from web.database import db_session
 
 
 def _back(row_id: int, anchor: str = ""):

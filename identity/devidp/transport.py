@@ -3,7 +3,7 @@
 In the embedded default the stand-in lives in the same app as the relying party; calling ourselves over
 the network would tie up a worker waiting on itself. This transport routes discovery, JWKS, token and
 userinfo straight to the stand-in, in the caller's database transaction. The browser-facing endpoints
-(authorize, end-session) are real HTTP routes in ``gateway/views/devidp.py``.
+(authorize, end-session) are real HTTP routes in ``citizen/views/devidp.py``.
 """
 
 from __future__ import annotations

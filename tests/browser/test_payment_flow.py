@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from citizen.demo_bills import seed_demo_bills
 from core.geography import seed_provinces
-from gateway.demo_bills import seed_demo_bills
-from gateway.identity_runtime import personal_id_vault
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.browser.conftest import served_gateway
 from tests.browser_fixtures import ARTIFACTS, screenshot
+from web.identity_runtime import personal_id_vault
 
 pytestmark = pytest.mark.browser
 

@@ -30,7 +30,7 @@ def crash_once(session, payload):
 def main() -> None:
     from core.db import make_engine, make_session_factory
     from core.settings import Settings
-    from gateway.jobs import build_queue, run_worker
+    from web.jobs import build_queue, run_worker
 
     settings = Settings.from_env()
     queue = build_queue(settings, make_session_factory(make_engine(settings.database_url)),

@@ -5,11 +5,11 @@ from __future__ import annotations
 import html
 import re
 
+from citizen.demo_bills import DEMO_BILLS, seed_demo_bills
 from core.geography import seed_provinces
-from gateway.demo_bills import DEMO_BILLS, seed_demo_bills
-from gateway.identity_runtime import get_identity
 from payments.models.billing import Bill
 from subsidies.seed import seed_catalogue, seed_rules
+from web.identity_runtime import get_identity
 
 _INPUT = re.compile(r'<input type="hidden" name="([^"]+)" value="([^"]*)"')
 _HREF = re.compile(r'href="(/receipts/[0-9a-f]{32})"')

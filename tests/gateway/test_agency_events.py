@@ -6,7 +6,6 @@ from sqlalchemy import select
 
 from core.clock import SYSTEM_CLOCK
 from core.settings import Settings, SettingsError
-from gateway.agency_runtime import keyring_for, seed_demo_agency
 from identity.api_clients import authenticate
 from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
@@ -14,6 +13,7 @@ from payments.notifications import check_on_return
 from payments.refunds import send_refund
 from tests.gateway.agency_support import create, headers, make_client, seed_pricing
 from tests.payments.factories import open_sandbox_payment
+from web.agency_runtime import keyring_for, seed_demo_agency
 
 
 def test_a_paid_then_refunded_bill_tells_its_client_each_step_in_order(app, client, db, agency_sandbox):

@@ -9,10 +9,10 @@ import pytest
 from joserfc import jwt
 from sqlalchemy import select
 
-from gateway.identity_runtime import get_identity
 from identity.models import AuditEvent, WebSession
 from identity.oidc.logout_token import BACKCHANNEL_EVENT
 from tests.gateway.oidc_support import HN_LEVEL2, login
+from web.identity_runtime import get_identity
 
 ISSUER = "http://localhost/dev-idp"
 

@@ -12,10 +12,10 @@ from flask import Blueprint, abort
 from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
-from gateway.auth import public
-from gateway.database import db_session
 from identity import audit
 from tests.gateway.agency_support import headers, make_client, seed_pricing
+from web.auth import public
+from web.database import db_session
 
 CUT = ConnectionError("terminating connection due to administrator command")
 
@@ -69,7 +69,7 @@ def test_an_api_call_whose_connection_is_cut_during_its_writes_answers_503(app, 
         audit.record(session, "read_bills", actor="test")  # its flush meets the cut
         raise AssertionError("the flush should have failed")
 
-    monkeypatch.setattr("gateway.api.bills.agency_bills.list_agency_bills", list_bills_while_the_connection_is_cut)
+    monkeypatch.setattr("citizen.api.bills.agency_bills.list_agency_bills", list_bills_while_the_connection_is_cut)
     answer = client.get("/api/v1/bills", headers=headers(key))
     assert answer.status_code == 503 and answer.headers["Retry-After"] == "5"
     assert answer.get_json()["code"] == "database_unavailable"

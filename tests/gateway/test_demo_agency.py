@@ -6,14 +6,14 @@ import time
 
 from sqlalchemy import select
 
-from gateway.agency_runtime import keyring_for, seed_demo_agency
-from gateway.security import limiter
 from identity.api_clients import find_by_key, signing_secrets
 from payments.agency_callbacks import sign
 from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
 from tests.gateway.agency_support import seed_pricing
 from tests.gateway.oidc_support import form_token
+from web.agency_runtime import keyring_for, seed_demo_agency
+from web.security import limiter
 
 
 def test_a_newcomer_bills_a_demo_citizen_and_sees_the_callback(app, client, db):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from citizen.demo_bills import DEMO_BILLS, seed_demo_bills, seed_from_settings
 from core.geography import seed_provinces
-from gateway.demo_bills import DEMO_BILLS, seed_demo_bills, seed_from_settings
-from gateway.identity_runtime import get_identity
 from payments.models.billing import Bill
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.conftest import make_test_settings
+from web.identity_runtime import get_identity
 
 
 def _seed_reference(db) -> None:

@@ -3,11 +3,11 @@
 import html
 from urllib.parse import urlsplit
 
-from gateway.identity_runtime import get_identity
 from identity.oidc.http import HttpResponse
 from identity.oidc.provider_keys import ProviderKeys
 from identity.oidc.relying_party import RelyingParty
 from tests.gateway.oidc_support import _HIDDEN, HN_LEVEL2, local, query
+from web.identity_runtime import get_identity
 
 BROWSER = "b" * 43
 

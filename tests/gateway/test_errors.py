@@ -5,7 +5,7 @@ from flask import Blueprint
 from marshmallow import Schema, fields
 
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from gateway.errors import status_for
+from web.errors import status_for
 
 
 @pytest.mark.parametrize(("error", "status"), [

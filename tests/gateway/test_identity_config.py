@@ -7,9 +7,9 @@ from joserfc.jwk import ECKey
 
 from core.settings import Settings, SettingsError
 from gateway import create_app
-from gateway.identity_runtime import get_identity
 from identity.oidc.client_auth import ClientSecretBasic, PrivateKeyJwt
 from tests.conftest import make_test_settings
+from web.identity_runtime import get_identity
 
 
 @pytest.mark.parametrize(("variable", "value", "message"), [

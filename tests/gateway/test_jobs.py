@@ -3,8 +3,8 @@
 from sqlalchemy import func, select
 
 from core.outbox import OutboxJob, registered_jobs
-from gateway.jobs import JOB_MODULES, PERIODIC_JOBS, build_queue
 from tests.conftest import empty_all_tables, make_test_settings
+from web.jobs import JOB_MODULES, PERIODIC_JOBS, build_queue
 
 
 def test_every_periodic_job_has_a_registered_handler(app):

@@ -131,7 +131,7 @@ def test_the_stand_in_lists_staff_accounts_for_the_staff_client(client, db):
 
 
 def test_login_evidence_gives_payments_iss_sub_acr_and_auth_time(app, client, db):
-    from gateway.auth import login_evidence
+    from web.auth import login_evidence
 
     login(client, HN_LEVEL2)
     cookie = client.get_cookie("gw_sid").value

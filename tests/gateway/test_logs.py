@@ -8,7 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
 from core.db import make_engine
-from gateway.logs import JsonFormatter, mask_personal_ids, request_id_var
+from web.logs import JsonFormatter, mask_personal_ids, request_id_var
 
 
 def _format(message, *args, secrets=(), **extra):

@@ -37,7 +37,7 @@ def test_page_has_landmarks_skip_link_and_viewport(client):
 
 
 def test_times_are_shown_in_vietnam(app):
-    from gateway.i18n import vn_datetime
+    from web.i18n import vn_datetime
 
     with app.test_request_context("/"):
         assert vn_datetime(datetime(2026, 11, 29, 17, 30, tzinfo=UTC)) == "00:30, 30/11/2026"

@@ -9,9 +9,9 @@ import logging
 import pytest
 from sqlalchemy import select, update
 
-from gateway.identity_runtime import get_identity
 from identity.models import AuditEvent, LoginFlow, WebSession
 from tests.gateway.oidc_support import HN_LEVEL2, STAFF_BY_ROLE, authorize, local, login, query
+from web.identity_runtime import get_identity
 
 
 @pytest.fixture()

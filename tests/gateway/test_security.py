@@ -4,8 +4,8 @@ import pytest
 from flask import Blueprint, render_template_string, session
 
 from gateway import create_app
-from gateway.security import limiter
 from tests.conftest import empty_all_tables, make_test_settings
+from web.security import limiter
 
 
 def test_every_response_carries_the_security_headers(client):

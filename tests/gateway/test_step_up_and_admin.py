@@ -4,7 +4,6 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from gateway.auth import require_citizen
 from identity.devidp.seed import seed_demo_staff
 from identity.models import AuditEvent, RoleGrantRequest, StaffAccount, WebSession
 from identity.role_requests import propose_grant
@@ -20,6 +19,7 @@ from tests.gateway.oidc_support import (
     query,
     staff_login,
 )
+from web.auth import require_citizen
 
 
 def test_require_citizen_level_two_sends_level_one_to_step_up_then_explains_level_two(app, client, db):

@@ -7,7 +7,7 @@ from babel.messages.pofile import read_po
 
 from core.settings import PROJECT_ROOT
 
-PO_FILE = PROJECT_ROOT / "gateway" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
+PO_FILE = PROJECT_ROOT / "web" / "translations" / "vi" / "LC_MESSAGES" / "messages.po"
 
 
 def test_every_ui_string_has_a_vietnamese_translation(tmp_path):

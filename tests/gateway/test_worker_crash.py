@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 from core.db import make_engine, make_session_factory
 from core.outbox import OutboxJob, stage_job
 from core.settings import PROJECT_ROOT, Settings
-from gateway.jobs import build_queue
 from tests.gateway.crash_worker import crash_effects, metadata
+from web.jobs import build_queue
 
 pytestmark = pytest.mark.slow
 REDIS_URL = os.environ.get("GATEWAY_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.errors import status_for
 from payments import errors
+from web.errors import status_for
 
 STATUSES = [
     (errors.BillNotFound, 404, "bill_not_found"),
