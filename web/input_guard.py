@@ -3,7 +3,7 @@
 PostgreSQL refuses NUL in text, UTF-8 cannot encode a lone surrogate, and a JSON document nested a
 thousand levels deep exhausts the parser's recursion: each used to end in a 500 somewhere deep in a
 handler. One check before any route runs turns them into a 400 with a stable code, for every route,
-form, query and JSON body alike (``tests/gateway/test_input_guard.py`` fuzzes it).
+form, query and JSON body alike (``tests/web/test_input_guard.py`` fuzzes it).
 """
 
 from __future__ import annotations

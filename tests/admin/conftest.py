@@ -8,7 +8,7 @@ from core.clock import SYSTEM_CLOCK
 from core.geography import seed_provinces
 from identity.devidp.seed import seed_demo_staff
 from subsidies.seed import seed_catalogue, seed_rules
-from tests.gateway.oidc_support import form_token, staff_login
+from tests.web.oidc_support import form_token, staff_login
 
 
 @pytest.fixture()

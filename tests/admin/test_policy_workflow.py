@@ -13,7 +13,7 @@ from identity.roles import FINANCE_OFFICER, POLICY_APPROVER, POLICY_EDITOR, SYST
 from identity.staff import grant_role
 from subsidies.rule_store import RuleEvent, RuleVersion
 from tests.admin.policy_support import draft_form, hanoi_quote
-from tests.gateway.oidc_support import login
+from tests.web.oidc_support import login
 
 
 def _versions(db) -> int:

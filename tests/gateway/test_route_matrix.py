@@ -15,7 +15,7 @@ from sqlalchemy import select
 from identity.devidp.seed import seed_demo_staff
 from identity.models import StaffAccount
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER, POLICY_APPROVER, POLICY_EDITOR, ROLES, SYSTEM_ADMIN
-from tests.gateway.oidc_support import HN_LEVEL1, HN_LEVEL2, local, login, staff_login
+from tests.web.oidc_support import HN_LEVEL1, HN_LEVEL2, local, login, staff_login
 
 PUBLIC = ("public",)
 
@@ -224,7 +224,7 @@ def sign_in(client, db, caller: str) -> None:
 
 def any_csrf_token(client) -> str:
     """A CSRF token for this client, read from the stand-in's login form."""
-    from tests.gateway.oidc_support import _HIDDEN
+    from tests.web.oidc_support import _HIDDEN
 
     chooser = client.get(local(client.get("/auth/login").location))
     return dict(_HIDDEN.findall(chooser.get_data(as_text=True)))["csrf_token"]

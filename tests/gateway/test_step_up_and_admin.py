@@ -9,7 +9,7 @@ from identity.models import AuditEvent, RoleGrantRequest, StaffAccount, WebSessi
 from identity.role_requests import propose_grant
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER, POLICY_EDITOR, SYSTEM_ADMIN
 from identity.staff import create_admin
-from tests.gateway.oidc_support import (
+from tests.web.oidc_support import (
     HN_LEVEL1,
     HN_LEVEL2,
     authorize,

@@ -21,7 +21,7 @@ from payments.agency_callbacks import stage_event
 from payments.agency_delivery import Answer
 from payments.agency_models import AgencyBill, CallbackDelivery
 from payments.models.billing import Bill
-from tests.gateway.agency_support import make_client, seed_pricing
+from tests.citizen.agency_support import make_client, seed_pricing
 from tests.payments.factories import make_bill
 
 

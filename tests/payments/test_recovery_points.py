@@ -29,7 +29,7 @@ from payments.models.refunds import Refund
 from payments.notifications import REFRESH_JOB
 from payments.providers import get_provider
 from payments.refunds import SEND_JOB, request_refund
-from tests.gateway.agency_support import bill_body, headers, make_client, seed_pricing
+from tests.citizen.agency_support import bill_body, headers, make_client, seed_pricing
 from tests.payments.factories import open_sandbox_payment
 from tests.recovery_points import KILLED
 

@@ -6,7 +6,7 @@ import pytest
 
 from identity.devidp.seed import seed_demo_staff
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
-from tests.gateway.oidc_support import staff_login
+from tests.web.oidc_support import staff_login
 
 
 @pytest.fixture()

@@ -1,6 +1,6 @@
 """A real job worker for the crash test: its job writes a row, then (the first time) hangs until killed.
 
-Run as ``python -m tests.gateway.crash_worker`` with GATEWAY_* variables and CRASH_MARKER set.
+Run as ``python -m tests.web.crash_worker`` with GATEWAY_* variables and CRASH_MARKER set.
 """
 
 import os

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from core.db import make_engine, make_session_factory
 from core.outbox import OutboxJob, stage_job
 from core.settings import PROJECT_ROOT, Settings
-from tests.gateway.crash_worker import crash_effects, metadata
+from tests.web.crash_worker import crash_effects, metadata
 from web.jobs import build_queue
 
 pytestmark = pytest.mark.slow
@@ -46,7 +46,7 @@ def _wait_for(predicate, timeout=60.0, what="condition"):
 
 
 def _start_worker(env):
-    return subprocess.Popen([sys.executable, "-m", "tests.gateway.crash_worker"], cwd=PROJECT_ROOT, env=env,
+    return subprocess.Popen([sys.executable, "-m", "tests.web.crash_worker"], cwd=PROJECT_ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -10,8 +10,8 @@ from identity.api_clients import find_by_key, signing_secrets
 from payments.agency_callbacks import sign
 from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
-from tests.gateway.agency_support import seed_pricing
-from tests.gateway.oidc_support import form_token
+from tests.citizen.agency_support import seed_pricing
+from tests.web.oidc_support import form_token
 from web.agency_runtime import keyring_for, seed_demo_agency
 from web.security import limiter
 

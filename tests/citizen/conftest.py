@@ -1,4 +1,4 @@
-"""Fixtures of the gateway tests that several modules share."""
+"""Fixtures of the citizen app's tests that several modules share."""
 
 from __future__ import annotations
 

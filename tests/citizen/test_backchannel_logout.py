@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from identity.models import AuditEvent, WebSession
 from identity.oidc.logout_token import BACKCHANNEL_EVENT
-from tests.gateway.oidc_support import HN_LEVEL2, login
+from tests.web.oidc_support import HN_LEVEL2, login
 from web.identity_runtime import get_identity
 
 ISSUER = "http://localhost/dev-idp"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from tests.gateway.agency_support import headers, make_client, seed_pricing
+from tests.citizen.agency_support import headers, make_client, seed_pricing
 
 NOWHERE = "redis://127.0.0.1:1/0"  # nothing listens there: connection refused, as with Redis stopped
 

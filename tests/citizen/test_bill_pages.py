@@ -8,8 +8,8 @@ from sqlalchemy import select
 from payments.models.billing import Bill
 from subsidies.budgets import FundReservation
 from subsidies.quotes import Quote
-from tests.gateway.oidc_support import HCM, HN_LEVEL1, HN_LEVEL2, login
-from tests.gateway.payments_support import hidden_fields, receipt_link, seed_bills
+from tests.citizen.payments_support import hidden_fields, receipt_link, seed_bills
+from tests.web.oidc_support import HCM, HN_LEVEL1, HN_LEVEL2, login
 
 
 @pytest.fixture()

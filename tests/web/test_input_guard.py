@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.gateway.agency_support import make_client
-from tests.gateway.oidc_support import HN_LEVEL2, login
+from tests.citizen.agency_support import make_client
+from tests.web.oidc_support import HN_LEVEL2, login
 
 #: Text holding at least one character no field may hold: NUL or a lone surrogate.
 HOSTILE = st.builds(lambda before, bad, after: before + bad + after, st.text(max_size=8),

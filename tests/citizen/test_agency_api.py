@@ -10,8 +10,8 @@ from identity.api_clients import revoke_key
 from identity.models import AuditEvent
 from payments.models.billing import Bill
 from subsidies.quotes import Quote
-from tests.gateway.agency_support import bill_body, create, headers, make_client, seed_pricing
-from tests.gateway.oidc_support import HN_LEVEL2, local, login
+from tests.citizen.agency_support import bill_body, create, headers, make_client, seed_pricing
+from tests.web.oidc_support import HN_LEVEL2, local, login
 
 
 @pytest.fixture()

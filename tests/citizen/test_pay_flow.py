@@ -8,8 +8,8 @@ from sqlalchemy import event, select
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
 from payments.receipts import receipt_number
-from tests.gateway.oidc_support import HCM, HN_LEVEL2, local, login
-from tests.gateway.payments_support import hidden_fields, receipt_link, seed_bills
+from tests.citizen.payments_support import hidden_fields, receipt_link, seed_bills
+from tests.web.oidc_support import HCM, HN_LEVEL2, local, login
 
 
 @pytest.fixture()

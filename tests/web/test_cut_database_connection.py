@@ -13,7 +13,7 @@ from sqlalchemy import event, text
 from sqlalchemy.exc import OperationalError
 
 from identity import audit
-from tests.gateway.agency_support import headers, make_client, seed_pricing
+from tests.citizen.agency_support import headers, make_client, seed_pricing
 from web.auth import public
 from web.database import db_session
 

@@ -11,8 +11,8 @@ from identity.api_client_models import ApiClient
 from identity.devidp.seed import seed_demo_staff
 from identity.roles import SYSTEM_ADMIN
 from payments.agency_models import CallbackDelivery
-from tests.gateway.agency_support import create, headers, seed_pricing
-from tests.gateway.oidc_support import form_token, staff_login
+from tests.citizen.agency_support import create, headers, seed_pricing
+from tests.web.oidc_support import form_token, staff_login
 
 KEY = re.compile(r"<code>(gwk_[A-Za-z0-9_-]+)</code>")
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from core.outbox import OutboxJob
 from payments.models.billing import ProviderEvent
 from payments.providers import get_provider, unregister_provider
-from tests.gateway.payments_support import seed_bills
+from tests.citizen.payments_support import seed_bills
 
 
 @pytest.fixture()

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, update
 
 from identity.models import AuditEvent, LoginFlow, WebSession
-from tests.gateway.oidc_support import HN_LEVEL2, STAFF_BY_ROLE, authorize, local, login, query
+from tests.web.oidc_support import HN_LEVEL2, STAFF_BY_ROLE, authorize, local, login, query
 from web.identity_runtime import get_identity
 
 
@@ -153,7 +153,7 @@ def test_rp_staff_flow_finished_at_the_citizen_callback_is_refused(client, db):
 
 
 def test_rp_provider_error_is_refused_without_session(client, db):
-    from tests.gateway.oidc_support import LOCKED
+    from tests.web.oidc_support import LOCKED
 
     callback = authorize(client, "/auth/login", LOCKED)
     assert callback.params["error"] == "access_denied"

@@ -20,7 +20,7 @@ from payments.agency_callbacks import sign
 from payments.agency_models import CallbackAttempt, CallbackDelivery
 from payments.models.billing import Bill
 from payments.states import transition
-from tests.gateway.agency_support import create, make_client, seed_pricing
+from tests.citizen.agency_support import create, make_client, seed_pricing
 from tests.payments.factories import make_bill, make_payment
 
 _spec = importlib.util.spec_from_file_location("reference_receiver", PROJECT_ROOT / "docs/agency_callback_receiver.py")

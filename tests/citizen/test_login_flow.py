@@ -6,7 +6,7 @@ import json
 from sqlalchemy import select
 
 from identity.models import AuditEvent, Citizen, LoginFlow, WebSession
-from tests.gateway.oidc_support import HN_LEVEL1, HN_LEVEL2, form_token, local, login, query
+from tests.web.oidc_support import HN_LEVEL1, HN_LEVEL2, form_token, local, login, query
 
 
 def _session_rows(db):

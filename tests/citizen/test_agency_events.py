@@ -11,7 +11,7 @@ from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
 from payments.notifications import check_on_return
 from payments.refunds import send_refund
-from tests.gateway.agency_support import create, headers, make_client, seed_pricing
+from tests.citizen.agency_support import create, headers, make_client, seed_pricing
 from tests.payments.factories import open_sandbox_payment
 from web.agency_runtime import keyring_for, seed_demo_agency
 

@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from identity.oidc.http import HttpResponse
 from identity.oidc.provider_keys import ProviderKeys
 from identity.oidc.relying_party import RelyingParty
-from tests.gateway.oidc_support import _HIDDEN, HN_LEVEL2, local, query
+from tests.web.oidc_support import _HIDDEN, HN_LEVEL2, local, query
 from web.identity_runtime import get_identity
 
 BROWSER = "b" * 43

@@ -17,7 +17,7 @@ import httpx
 import pytest
 from openapi_spec_validator import validate
 
-from tests.gateway.agency_support import bill_body, make_client, seed_pricing
+from tests.citizen.agency_support import bill_body, make_client, seed_pricing
 
 DOCUMENT_URL = "/api/v1/openapi.json"
 PACKAGE = "generated_gateway_client"
