@@ -32,7 +32,7 @@ from payments.starting import PayerSession
 
 SUCCESS_CARD = "4242424242424242"
 QUOTE = Quote(amount_due=vnd(200_000), base_amount=vnd(200_000), explanation={"fee": "LLTP"}, rule_set_hash="r" * 64)
-PAYER = PayerSession(iss="https://vneid.bench", sub="bench-citizen", acr="level2",
+PAYER = PayerSession(eid_level=2, iss="https://vneid.bench", sub="bench-citizen", acr="level2",
                      auth_time=datetime(2026, 11, 1, tzinfo=UTC))
 
 COMPILED = tuple(text(statement) for statement in STATEMENTS)

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from citizen.bill_pricing import EidFacts, facts_changed, requote_with_facts
 from core.clock import Clock
 from identity.models import Citizen, WebSession
 from payments import bills as bill_service
@@ -28,10 +27,12 @@ from payments.idempotency import StoredResponse
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
 from payments.notifications import check_on_return
+from payments.pricing import facts_changed, require_eid_level, requote_with_facts
 from payments.receipts import issued_receipt
 from payments.settlement import settle_free_bill
 from payments.starting import PayerSession
 from subsidies.errors import SubsidyError
+from subsidies.facts import EidFacts
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +57,9 @@ def eid_facts(citizen: Citizen, web_session: WebSession) -> EidFacts:
 
 
 def payer_session(web_session: WebSession) -> PayerSession:
-    """The e-ID session a payment records: issuer, subject, acr and login time."""
-    return PayerSession(iss=web_session.issuer, sub=web_session.subject, acr=web_session.acr,
-                        auth_time=web_session.auth_time)
+    """The e-ID session a payment starts from: its level (checked), issuer, subject, acr and login time."""
+    return PayerSession(eid_level=web_session.eid_level, iss=web_session.issuer, sub=web_session.subject,
+                        acr=web_session.acr, auth_time=web_session.auth_time)
 
 
 def owned_bill(session: Session, citizen: Citizen, bill_public_id: str) -> Bill:
@@ -78,8 +79,11 @@ def my_bills(session: Session, citizen: Citizen, *, status: str | None = None, s
 
 def open_bill(session: Session, citizen: Citizen, facts: EidFacts, bill_public_id: str, *, clock: Clock,
               personal_id: str | None = None) -> BillView:
-    """The bill page's view: requoted first when it is open, idle and was priced with other e-ID facts."""
+    """The bill page's view: requoted first when it is open, idle and was priced with other e-ID facts.
+
+    Refused (``EidLevelTooLow``) below the service's e-ID level: the page sends the citizen to step up first."""
     bill = owned_bill(session, citizen, bill_public_id)
+    require_eid_level(bill, facts.eid_level)
     _attach(bill, citizen)
     live = bill_service.live_payment(session, bill.id)
     requoted = False
@@ -90,9 +94,13 @@ def open_bill(session: Session, citizen: Citizen, facts: EidFacts, bill_public_i
 
 def bills_after_login(session: Session, citizen: Citizen, facts: EidFacts, *, clock: Clock,
                       personal_id: str | None = None) -> list[Bill]:
-    """My bills: open, idle bills priced with other e-ID facts are requoted first; newest first."""
+    """My bills: open, idle bills priced with other e-ID facts are requoted first; newest first.
+
+    A bill whose service needs a higher e-ID level than this login keeps its quote: it is priced for the
+    citizen when they open it after stepping up."""
     for bill in queries.bill_history(session, citizen.personal_id_hash, status="open"):
-        if facts_changed(bill, facts) and bill_service.live_payment(session, bill.id) is None:
+        if (facts_changed(bill, facts) and bill.min_eid_level <= facts.eid_level
+                and bill_service.live_payment(session, bill.id) is None):
             _attach(bill, citizen)
             _requote_or_keep(session, bill, facts, clock=clock, personal_id=personal_id)
     return my_bills(session, citizen)

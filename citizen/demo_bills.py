@@ -15,13 +15,13 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from citizen.bill_pricing import price
 from core.clock import SYSTEM_CLOCK, VIETNAM, Clock
 from core.settings import Settings
 from identity.devidp.accounts import CITIZENS, DemoCitizen
 from identity.personal_data import PersonalIdVault, mask_personal_id
 from payments.bills import NewBill, create_bill
 from payments.models.billing import Bill
+from payments.pricing import price
 from subsidies.facts import QuoteRequest
 
 #: The day the demo dossiers were filed: Hà Nội's 2025 support (HN-LLTP-VNEID v2) is in force then.

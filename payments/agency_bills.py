@@ -2,8 +2,9 @@
 
 Design overview
 ---------------
-* The amount is the subsidies engine's (``create_quote`` pins and reserves it); the agency sends facts,
-  never an amount. A retry with the same agency reference returns the same bill and prices nothing.
+* The amount is the subsidies engine's (``pricing.price`` pins and reserves it, as for every bill); the
+  agency sends facts, never an amount. A retry with the same agency reference returns the same bill and
+  prices nothing.
 * Ownership is a row in ``agency_bills``: another client's bill is "not found", never "forbidden", so
   bill ids cannot be probed.
 * ``next_url`` is a one-time link (only its SHA-256 is stored) valid for ``LINK_TTL``; a fresh one is
@@ -23,21 +24,17 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from core.money import Money
 from identity.api_client_models import ApiClient
 from payments import agency_callbacks as callbacks
+from payments import pricing
 from payments.agency_models import AgencyBill, BillLink
-from payments.bills import NewBill, Quote, SubsidyLine, cancel_bill, create_bill
+from payments.bills import NewBill, cancel_bill, create_bill
 from payments.errors import BillNotFound
 from payments.models.billing import Bill
-from subsidies.budgets import FundReservation
 from subsidies.catalogue import get_service
 from subsidies.facts import QuoteRequest
-from subsidies.quotes import create_quote
 
 LINK_TTL = timedelta(hours=1)
-#: A bill's quote holds its fund reservations this long (a bill waits for its payer longer than a preview).
-QUOTE_TTL = timedelta(days=30)
 #: Catalogue kinds -> the bill's legal nature (a giá dịch vụ is collected like a phí).
 FEE_KIND_OF = {"fee": "phi", "charge": "le_phi", "price": "phi"}
 
@@ -68,10 +65,10 @@ def create_agency_bill(session: Session, client: ApiClient, order: BillOrder, *,
     service = get_service(session, order.service_code)
     request = QuoteRequest(service_code=order.service_code, decision_at=clock.now(), channel=order.channel,
                            quantity=order.quantity)
-    priced = create_quote(session, request, personal_id=order.personal_id, ttl=QUOTE_TTL, clock=clock)
+    quote = pricing.price(session, request, clock=clock, personal_id=order.personal_id)
     bill = create_bill(session, NewBill(
         payer_id_hash=order.payer_id_hash, service_code=order.service_code, quantity=order.quantity,
-        quote=_payment_quote(session, priced), fee_kind=FEE_KIND_OF.get(service.kind, "phi"),
+        quote=quote, fee_kind=FEE_KIND_OF.get(service.kind, "phi"),
         agency_code=client.agency_code, agency_reference=order.agency_reference, description=order.description,
         payer_masked_id=order.payer_masked_id), clock=clock)
     session.add(AgencyBill(bill_id=bill.id, client_id=client.id, return_url=order.return_url, last_sequence=0,
@@ -92,19 +89,6 @@ def _existing(session: Session, client: ApiClient, order: BillOrder) -> Bill | N
         raise Conflict(f"agency reference {order.agency_reference} is already used for another bill",
                        code="agency_reference_taken")
     return bill
-
-
-def _payment_quote(session: Session, priced) -> Quote:
-    """The subsidies quote as the bill pins it: base = due + what each fund pays."""
-    lines = tuple(SubsidyLine(r.fund_code, Money(r.amount, priced.currency)) for r in session.scalars(
-        select(FundReservation).where(FundReservation.quote_id == priced.id).order_by(FundReservation.fund_code)))
-    base = priced.amount_due + sum(line.amount.amount for line in lines)
-    # The same explanation shape as bills priced for the citizen pages (citizen/bill_pricing.py), so the
-    # requote after e-ID login finds the priced request and the quote whose reservations it replaces.
-    explanation = {"quote_id": priced.id, "request": priced.request, "decision_day": priced.decision_day.isoformat(),
-                   "fee_before_reductions": priced.base_amount, "layers": priced.explanation}
-    return Quote(amount_due=Money(priced.amount_due, priced.currency), base_amount=Money(base, priced.currency),
-                 subsidies=lines, explanation=explanation, rule_set_hash=priced.rule_set_hash, quote_id=priced.id)
 
 
 def get_agency_bill(session: Session, client_id: int, bill_public_id: str) -> tuple[Bill, AgencyBill]:

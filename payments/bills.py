@@ -48,6 +48,8 @@ class Quote:
     rule_set_hash: str = ""
     #: The subsidies engine's quote this price comes from (its reservations are spent when the bill is paid).
     quote_id: str | None = None
+    #: The e-ID level the priced service requires of whoever opens or pays the bill (1 or 2).
+    min_eid_level: int = 1
 
     def check(self) -> None:
         """Raise InvalidBill unless the amounts add up: base = due + subsidies, nothing negative."""
@@ -56,6 +58,8 @@ class Quote:
             raise InvalidBill("a quote must be in one currency")
         if self.amount_due.amount < 0 or any(s.amount.amount <= 0 for s in self.subsidies):
             raise InvalidBill("amounts due and subsidies must not be negative")
+        if self.min_eid_level not in (1, 2):
+            raise InvalidBill(f"e-ID level {self.min_eid_level} is not 1 or 2")
         covered = sum(s.amount.amount for s in self.subsidies)
         if self.base_amount.amount != self.amount_due.amount + covered:
             raise InvalidBill(f"base {self.base_amount.amount} is not amount due {self.amount_due.amount} "
@@ -125,7 +129,7 @@ def _quote_values(quote: Quote, clock: Clock) -> dict[str, Any]:
             "base_amount": quote.base_amount.amount,
             "subsidy_lines": [{"programme": s.programme, "amount": s.amount.amount} for s in quote.subsidies],
             "explanation": dict(quote.explanation), "rule_set_hash": quote.rule_set_hash,
-            "quote_id": quote.quote_id, "quoted_at": clock.now()}
+            "quote_id": quote.quote_id, "quoted_at": clock.now(), "min_eid_level": quote.min_eid_level}
 
 
 def requote_bill(session: Session, bill_public_id: str, quote: Quote, *, clock: Clock) -> Bill:

@@ -6,7 +6,7 @@ where one fits, so ``web/errors.py`` maps it to the right HTTP status without kn
 
 from __future__ import annotations
 
-from core.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
+from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 
 
 class PaymentError(DomainError):
@@ -55,6 +55,12 @@ class PaymentNotFound(NotFound, PaymentError):
     """No payment with that id (or the caller may not see it)."""
 
     code = "payment_not_found"
+
+
+class EidLevelTooLow(PermissionDenied, PaymentError):
+    """The payer's e-ID login is below the level the bill's service requires (a step-up login is needed)."""
+
+    code = "eid_level_too_low"
 
 
 class InvalidBill(ValidationFailed, PaymentError):

@@ -26,6 +26,7 @@ from payments.codes import new_payment_code
 from payments.confirmation import lock_payment
 from payments.errors import BillAlreadyPaid, BillNotPayable, PaymentInProgress
 from payments.models.billing import Bill, Payment
+from payments.pricing import require_eid_level
 from payments.providers import get_provider
 from payments.providers.base import ProviderSession, SessionRequest
 from payments.sql import insert_entity_if_absent
@@ -37,8 +38,12 @@ DEFAULT_EXPIRY_WINDOW = timedelta(minutes=30)
 
 @dataclass(frozen=True)
 class PayerSession:
-    """The e-ID session that starts a payment: issuer, subject, assurance level (acr) and login time."""
+    """The e-ID session that starts a payment: its e-ID level, issuer, subject, acr and login time.
 
+    The level has no default: every edge that starts a payment says how strongly the payer logged in, and the
+    bill's service decides whether that is enough (``pricing.require_eid_level``)."""
+
+    eid_level: int
     iss: str | None = None
     sub: str | None = None
     acr: str | None = None
@@ -56,6 +61,7 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
         raise BillNotPayable(f"bill {bill.public_id} is {bill.status}", details={"status": bill.status})
     if bill.amount_due == 0:
         raise BillNotPayable(f"bill {bill.public_id} is free; settle it without a provider", code="bill_is_free")
+    require_eid_level(bill, payer.eid_level)
     now = clock.now()
     values = {"bill_id": bill.id, "provider": provider_name, "status": PaymentStatus.CREATED.value,
               "amount": bill.amount_due, "currency": bill.currency, "refunded_amount": 0, "return_url": return_url,

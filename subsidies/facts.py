@@ -77,6 +77,42 @@ class QuoteRequest:
             "vehicle_class": self.vehicle_class, "time_band": self.time_band, "zone": self.zone,
         }
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> QuoteRequest:
+        """Rebuild a request from ``to_dict`` output (a quote's or a bill's stored request)."""
+        return cls(
+            service_code=data["service_code"],
+            decision_at=decision_instant(datetime.fromisoformat(data["decision_at"])),
+            channel=data["channel"], quantity=data["quantity"],
+            birthdate=date.fromisoformat(data["birthdate"]) if data.get("birthdate") else None,
+            residence_province_code=data.get("residence_province_code"),
+            residence_commune_code=data.get("residence_commune_code"), code_list=data["code_list"],
+            eid_level=data.get("eid_level"), categories=frozenset(data.get("categories") or ()),
+            vehicle_class=data.get("vehicle_class"), time_band=data.get("time_band"), zone=data.get("zone"))
+
+
+@dataclass(frozen=True)
+class EidFacts:
+    """What a citizen's e-ID login asserts that rules may test: its level, the residence and birth date it
+    carries, and that the request came through VNeID. Applied to a request as typed fields, never merged
+    into its stored form."""
+
+    eid_level: int
+    residence_province_code: str | None
+    residence_commune_code: str | None
+    birthdate: date | None
+    channel: str = "VNEID"
+
+    def apply_to(self, request: QuoteRequest) -> QuoteRequest:
+        """The same request (service, quantity, decision moment) with this login's facts."""
+        return replace(request, channel=self.channel, eid_level=self.eid_level, birthdate=self.birthdate,
+                       residence_province_code=self.residence_province_code,
+                       residence_commune_code=self.residence_commune_code)
+
+    def differ_from(self, request: QuoteRequest) -> bool:
+        """True when ``request`` was priced with other facts than these."""
+        return self.apply_to(request) != request
+
 
 def age_on(birthdate: date, on: date) -> int:
     """Whole years of age on ``on`` (a birthday counts on its day; 29 Feb counts on 1 Mar)."""

@@ -20,7 +20,7 @@ from subsidies.catalogue import get_service
 from subsidies.compiler import CompiledRuleSet, canonical_json
 from subsidies.errors import QuoteNotFound, QuoteNotOpen
 from subsidies.evaluator import FUND_EXHAUSTED, Decision, evaluate
-from subsidies.facts import QuoteRequest, decision_instant
+from subsidies.facts import QuoteRequest
 from subsidies.rule_store import compiled_rule_set, current_rule_set
 
 QUOTE_STATUSES = ("open", "paid", "expired", "cancelled")
@@ -161,7 +161,7 @@ def replay(session: Session, quote: Quote) -> Decision:
     room = {code: 0 for code in quote.exhausted_funds}
     reservations = session.scalars(select(budgets.FundReservation).where(budgets.FundReservation.quote_id == quote.id))
     room.update({r.fund_code: r.amount for r in reservations})
-    return evaluate(rule_set, request_from_stored(quote.request), room)
+    return evaluate(rule_set, QuoteRequest.from_dict(quote.request), room)
 
 
 def replays_identically(session: Session, quote: Quote) -> bool:
@@ -170,15 +170,4 @@ def replays_identically(session: Session, quote: Quote) -> bool:
     return (decision.amount_due == quote.amount_due
             and canonical_json(decision.explanation) == canonical_json(quote.explanation))
 
-
-def request_from_stored(data: dict[str, Any]) -> QuoteRequest:
-    """Rebuild a request from ``QuoteRequest.to_dict`` output."""
-    return QuoteRequest(
-        service_code=data["service_code"], decision_at=decision_instant(datetime.fromisoformat(data["decision_at"])),
-        channel=data["channel"], quantity=data["quantity"],
-        birthdate=date.fromisoformat(data["birthdate"]) if data.get("birthdate") else None,
-        residence_province_code=data.get("residence_province_code"),
-        residence_commune_code=data.get("residence_commune_code"), code_list=data["code_list"],
-        eid_level=data.get("eid_level"), categories=frozenset(data.get("categories") or ()),
-        vehicle_class=data.get("vehicle_class"), time_band=data.get("time_band"), zone=data.get("zone"))
 

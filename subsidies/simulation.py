@@ -19,7 +19,7 @@ from subsidies.compiler import CompiledRuleSet
 from subsidies.errors import SubsidyError
 from subsidies.evaluator import APPLIED, evaluate
 from subsidies.facts import QuoteRequest
-from subsidies.quotes import Quote, request_from_stored
+from subsidies.quotes import Quote
 
 MAX_EXAMPLES = 5
 
@@ -117,7 +117,8 @@ def past_quotes(session: Session, start: date, end: date, batch: int = 5_000) ->
     for quote in session.scalars(query):
         rule_amounts = {entry["rule_id"]: entry["amount"] for layer in quote.explanation
                         for entry in layer["entries"] if entry["applied"]}
-        yield PastCase(ref=quote.id, citizen=quote.citizen_ref or quote.id, request=request_from_stored(quote.request),
+        yield PastCase(ref=quote.id, citizen=quote.citizen_ref or quote.id,
+                       request=QuoteRequest.from_dict(quote.request),
                        amount_due=quote.amount_due, rule_amounts=rule_amounts)
 
 

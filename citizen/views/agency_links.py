@@ -6,7 +6,6 @@ from flask import Blueprint, redirect
 
 from core.clock import SYSTEM_CLOCK
 from payments.agency_bills import use_link
-from subsidies.catalogue import get_service
 from web.auth import login_url, public
 from web.database import db_session
 
@@ -21,5 +20,5 @@ PAY_PAGE = "/bills/{bill_id}"
 def follow(token: str):
     """Spend the link and send the citizen to log in with e-ID, then to the bill's pay page."""
     bill = use_link(db_session(), token, clock=SYSTEM_CLOCK)
-    level = get_service(db_session(), bill.service_code).min_eid_level
+    level = bill.min_eid_level
     return redirect(login_url(level, PAY_PAGE.format(bill_id=bill.public_id)))

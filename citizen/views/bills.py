@@ -19,7 +19,6 @@ from core.money import Money
 from payments.errors import BillNotPayable, PaymentInProgress
 from payments.models.billing import BILL_STATUSES
 from payments.providers import registered_providers
-from subsidies.catalogue import get_service
 from web.auth import current_principal, require_citizen
 from web.database import db_session, get_database
 from web.identity_runtime import get_identity
@@ -68,7 +67,7 @@ def _step_up_if_needed(bill_id: str):
     """Send a citizen whose e-ID level is below what the bill's service needs through step-up login."""
     principal = current_principal()
     bill = citizen_bills.owned_bill(db_session(), principal.citizen, bill_id)
-    required = get_service(db_session(), bill.service_code).min_eid_level
+    required = bill.min_eid_level
     if principal.web_session.eid_level < required:
         return redirect(url_for("auth.step_up", next=url_for("bills.show", bill_id=bill_id), level=required))
     return None

@@ -53,6 +53,7 @@ class Bill(Base):
         CheckConstraint(one_of("fee_kind", FEE_KINDS), name="fee_kind_known"),
         CheckConstraint("retained_basis_points BETWEEN 0 AND 10000", name="retained_share_in_range"),
         CheckConstraint("fee_kind = 'phi' OR retained_basis_points = 0", name="le_phi_retains_nothing"),
+        CheckConstraint("min_eid_level IN (1, 2)", name="min_eid_level_known"),
     )
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
@@ -81,6 +82,8 @@ class Bill(Base):
     #: None for a bill priced outside the engine. ``explanation["quote_id"]`` repeats it for readers.
     quote_id: Mapped[str | None] = mapped_column(String(36))
     quoted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The e-ID level the service required when the bill was priced: a payer below it is refused.
+    min_eid_level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     #: The quote before the last requote, so the payer can be shown why the amount changed.
     previous_amount_due: Mapped[int | None] = mapped_column(BigInteger)
     previous_explanation: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -128,3 +128,15 @@ def test_a_level_one_citizen_is_sent_to_step_up_for_a_service_that_needs_level_t
 
 def _csrf(client) -> str:
     return hidden_fields(client.get("/account/").get_data(as_text=True))["csrf_token"]
+
+
+def test_my_bills_leaves_a_bill_above_the_logins_e_id_level_priced_as_it_was(client, db, bills):
+    # Pricing for a citizen below the service's level is refused; the list keeps the bill's quote until the
+    # citizen steps up and opens it.
+    own = bills["hn_level1"]
+    pinned = (own.amount_due, own.quote_id)
+    login(client, HN_LEVEL1)
+    assert client.get("/bills/").status_code == 200
+    db.expire_all()
+    again = db.get(Bill, own.id)
+    assert (again.amount_due, again.quote_id) == pinned and again.min_eid_level == 2

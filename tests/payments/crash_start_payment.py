@@ -31,7 +31,7 @@ def main() -> None:
     checkout._record = _die
     factory = make_session_factory(make_engine(database_url))
     checkout.start_payment(factory, scope="citizen:1", idempotency_key="crash-1", bill_public_id=bill_id,
-                           provider_name="stripe", payer=PayerSession(sub="1"), return_url="https://pay.test/r",
+                           provider_name="stripe", payer=PayerSession(eid_level=2, sub="1"), return_url="https://pay.test/r",
                            clock=clock)
     sys.exit("the provider call returned but the process did not die")
 

@@ -39,7 +39,7 @@ def make_bill(session, clock, **overrides):
 def make_payment(session, clock, bill=None, *, provider="sandbox", **bill_overrides):
     """Create a bill (unless given) and a ``created`` payment for it."""
     bill = bill or make_bill(session, clock, **bill_overrides)
-    payer = PayerSession(iss="https://vneid.test", sub="citizen-1", acr="level2", auth_time=clock.now())
+    payer = PayerSession(eid_level=2, iss="https://vneid.test", sub="citizen-1", acr="level2", auth_time=clock.now())
     return create_payment(session, bill.public_id, provider_name=provider, payer=payer,
                           return_url="https://pay.test/return", clock=clock)
 

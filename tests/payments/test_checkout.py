@@ -24,7 +24,7 @@ from payments.starting import PayerSession
 from tests.payments.factories import judicial_record_quote, make_bill
 from tests.payments.helpers import count
 
-PAYER = PayerSession(iss="https://vneid.test", sub="citizen-1", acr="level2")
+PAYER = PayerSession(eid_level=2, iss="https://vneid.test", sub="citizen-1", acr="level2")
 
 
 @pytest.fixture()

@@ -129,8 +129,8 @@ def test_money_captured_for_a_cancelled_bill_is_owed_back(db, clock, sandbox):
 def test_the_expiry_window_is_configurable_per_payment(db, clock, sandbox):
     bill = open_sandbox_payment(db, clock, sandbox).bill
     cancel_payment(db, bill.payments[0].public_id, cause="payer", clock=clock)
-    quick = create_payment(db, bill.public_id, provider_name="sandbox", payer=PayerSession(), return_url=None,
-                           clock=clock, expiry_window=timedelta(minutes=10))
+    quick = create_payment(db, bill.public_id, provider_name="sandbox", payer=PayerSession(eid_level=2),
+                           return_url=None, clock=clock, expiry_window=timedelta(minutes=10))
     assert quick.expires_at == clock.now() + timedelta(minutes=10)
     clock.advance(minutes=10)
     assert stale_payment_ids(db, clock=clock) == [quick.public_id]

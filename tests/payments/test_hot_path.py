@@ -52,7 +52,7 @@ def _create_and_pay(factory, clock, sandbox, key: str, **bill) -> Payment:
     with factory() as session, session.begin():
         bill_id = create_bill(session, new_bill(**bill), clock=clock).public_id
     started = start_payment(factory, scope="citizen:1", idempotency_key=key, bill_public_id=bill_id,
-                            provider_name="sandbox", payer=PayerSession(sub="1"), return_url="https://pay.test/r",
+                            provider_name="sandbox", payer=PayerSession(eid_level=2, sub="1"), return_url="https://pay.test/r",
                             clock=clock)
     sandbox.pay(started.body["next_url"].rsplit("/", 1)[1], "4242424242424242")
     with factory() as session, session.begin():

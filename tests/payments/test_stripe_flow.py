@@ -44,7 +44,7 @@ def test_a_bill_is_paid_through_stripe_checkout(committing, wall_clock, stripe_p
     with committing() as session, session.begin():
         bill = make_bill(session, wall_clock)
     started = start_payment(committing, scope="citizen:1", idempotency_key="k1", bill_public_id=bill.public_id,
-                            provider_name="stripe", payer=PayerSession(sub="1"), return_url="https://pay.test/r",
+                            provider_name="stripe", payer=PayerSession(eid_level=2, sub="1"), return_url="https://pay.test/r",
                             clock=wall_clock)
     [session_id] = fake.sessions
     fake.complete(session_id)
@@ -74,7 +74,7 @@ def test_a_process_killed_after_the_provider_call_resumes_without_a_second_sessi
 
     def retry():
         return start_payment(committing, scope="citizen:1", idempotency_key="crash-1", bill_public_id=bill.public_id,
-                             provider_name="stripe", payer=PayerSession(sub="1"), return_url="https://pay.test/r",
+                             provider_name="stripe", payer=PayerSession(eid_level=2, sub="1"), return_url="https://pay.test/r",
                              clock=wall_clock)
 
     with pytest.raises(IdempotencyKeyInProgress):  # the dead process's lock still looks alive

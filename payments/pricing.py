@@ -1,21 +1,24 @@
-"""Pricing bills with the subsidies engine: a pinned quote becomes a bill's quote; e-ID facts requote it.
+"""Pricing a bill: the one path from the subsidies engine to a bill's quote, for every edge.
 
 Design overview
 ---------------
-* ``payments`` knows nothing of ``subsidies``: this bridge turns a subsidies ``Quote`` (rule set, funds
-  reserved, explanation tree) into a ``payments.bills.Quote``. Each funded reduction is a subsidy line of
-  its fund (the programme); unfunded reductions (statutory exemptions) are already out of the base.
-* The bill keeps the priced request in its explanation (``request``), so after e-ID login the same
-  request (same service, quantity and decision day) is priced again with the facts VNeID asserted: level,
-  residence, birth date, channel. Nothing is requoted when those facts did not change.
-* A requote reserves with a new subsidies quote and releases the old one's reservations.
+* The agency API, the citizen pages and the demo seeder all price through ``price``: a pinned subsidies
+  quote (rule set, fund reservations, explanation) becomes a ``payments.bills.Quote``. Each funded
+  reduction is a subsidy line of its fund; unfunded reductions (statutory exemptions) are already out of
+  the base.
+* The bill keeps the priced request in its explanation (``request``, in ``QuoteRequest.to_dict`` form), so
+  after e-ID login the same request (service, quantity, decision moment) is priced again with the facts
+  the login asserted (``EidFacts``). Nothing is requoted when those facts did not change; a requote
+  reserves with a new quote and releases the old one's reservations.
+* A service's minimum e-ID level is pinned on the bill with its price (``bills.min_eid_level``) and
+  checked here (``require_eid_level``): by the requote, the bill page's use case and the start of every
+  payment, so no edge can forget it. The pages send the citizen through step-up first; this refusal is
+  the backstop.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,34 +27,16 @@ from core.clock import Clock
 from core.money import Money
 from payments import bills as bill_service
 from payments.bills import Quote, SubsidyLine
+from payments.errors import EidLevelTooLow
 from payments.models.billing import Bill
 from subsidies import quotes as subsidy_quotes
 from subsidies.budgets import FundReservation
+from subsidies.catalogue import get_service
 from subsidies.errors import QuoteNotFound, QuoteNotOpen
-from subsidies.facts import QuoteRequest
+from subsidies.facts import EidFacts, QuoteRequest
 
 #: A bill's quote holds its fund reservations this long (a bill waits for its payer longer than a preview).
 BILL_QUOTE_TTL = timedelta(days=30)
-#: The facts e-ID login asserts; a requote happens only when one of them differs from the pinned request.
-EID_FACTS = ("channel", "eid_level", "residence_province_code", "residence_commune_code", "birthdate")
-
-
-@dataclass(frozen=True)
-class EidFacts:
-    """What the citizen's e-ID session says about them, as the subsidies engine's request fields."""
-
-    eid_level: int
-    residence_province_code: str | None
-    residence_commune_code: str | None
-    birthdate: date | None
-    channel: str = "VNEID"
-
-    def as_request_fields(self) -> dict[str, Any]:
-        """The request fields, in ``QuoteRequest.to_dict`` form."""
-        return {"channel": self.channel, "eid_level": self.eid_level,
-                "residence_province_code": self.residence_province_code,
-                "residence_commune_code": self.residence_commune_code,
-                "birthdate": self.birthdate.isoformat() if self.birthdate else None}
 
 
 def price(session: Session, request: QuoteRequest, *, clock: Clock, personal_id: str | None = None,
@@ -65,7 +50,8 @@ def price(session: Session, request: QuoteRequest, *, clock: Clock, personal_id:
                    "fee_before_reductions": pinned.base_amount, "layers": pinned.explanation}
     return Quote(amount_due=Money(pinned.amount_due, pinned.currency),
                  base_amount=Money(pinned.amount_due + sum(funds.values()), pinned.currency),
-                 subsidies=lines, explanation=explanation, rule_set_hash=pinned.rule_set_hash, quote_id=pinned.id)
+                 subsidies=lines, explanation=explanation, rule_set_hash=pinned.rule_set_hash, quote_id=pinned.id,
+                 min_eid_level=get_service(session, request.service_code).min_eid_level)
 
 
 def _fund_amounts(session: Session, quote_id: str) -> dict[str, int]:
@@ -74,26 +60,35 @@ def _fund_amounts(session: Session, quote_id: str) -> dict[str, int]:
     return {row.fund_code: row.amount for row in rows}
 
 
+def require_eid_level(bill: Bill, eid_level: int) -> None:
+    """Refuse a citizen whose e-ID login is below the level the bill's service requires."""
+    if eid_level < bill.min_eid_level:
+        raise EidLevelTooLow(f"bill {bill.public_id} needs e-ID level {bill.min_eid_level}",
+                             details={"required": bill.min_eid_level, "eid_level": eid_level})
+
+
+def priced_request(bill: Bill) -> QuoteRequest | None:
+    """The request the bill was priced with; None for a bill priced outside the engine."""
+    stored = (bill.explanation or {}).get("request")
+    return QuoteRequest.from_dict(stored) if stored else None
+
+
 def facts_changed(bill: Bill, facts: EidFacts) -> bool:
     """True when the bill's pinned request was priced with other e-ID facts than ``facts``."""
-    stored = (bill.explanation or {}).get("request")
-    if not stored:
-        return False  # priced outside this engine (no request to price again)
-    wanted = facts.as_request_fields()
-    return any(stored.get(name) != wanted[name] for name in EID_FACTS)
+    request = priced_request(bill)
+    return request is not None and facts.differ_from(request)
 
 
 def requote_with_facts(session: Session, bill: Bill, facts: EidFacts, *, clock: Clock,
                        personal_id: str | None = None) -> Bill:
     """Price the bill's request again with the citizen's e-ID facts and pin it; the old quote is released."""
+    require_eid_level(bill, facts.eid_level)
     bill = bill_service.lock_bill(session, bill.public_id)  # a concurrent requote may have done it already
-    if not facts_changed(bill, facts):
+    request = priced_request(bill)
+    if request is None or not facts.differ_from(request):
         return bill
-    stored = dict(bill.explanation["request"])
-    stored.update(facts.as_request_fields())
-    request = subsidy_quotes.request_from_stored(stored)
     old_quote_id = bill.quote_id
-    quote = price(session, request, clock=clock, personal_id=personal_id,
+    quote = price(session, facts.apply_to(request), clock=clock, personal_id=personal_id,
                   citizen_ref=str(bill.citizen_id) if bill.citizen_id else None)
     bill = bill_service.requote_bill(session, bill.public_id, quote, clock=clock)
     _release(session, old_quote_id, clock)
