@@ -17,8 +17,8 @@ from core.clock import SYSTEM_CLOCK
 from core.errors import DomainError, NotFound
 from identity.roles import FINANCE_APPROVER, FINANCE_OFFICER
 from payments.models.ledger import LedgerTransaction
+from payments.reconciliation import break_states, resolutions, workbench
 from payments.reconciliation import breaks as register
-from payments.reconciliation import resolutions, workbench
 from payments.reconciliation.matching import MatchingPolicy
 from payments.reconciliation.runs import BREAK_KINDS, BREAK_STATUSES
 from web.auth import require_role
@@ -26,7 +26,7 @@ from web.database import db_session
 
 FINANCE = (FINANCE_OFFICER, FINANCE_APPROVER)
 #: Steps anyone in finance may take from the break page; approving has its own route.
-OFFICER_STEPS = ("investigating", "resolution_proposed", "resolved")
+OFFICER_STEPS = (break_states.INVESTIGATING, break_states.PROPOSED, break_states.RESOLVED)
 REFUSAL_STATUS = {"approver_is_proposer": 403, "invalid_transition": 409}
 #: What each movement of money does, as a finance officer reads it.
 MOVEMENT_LABELS = {
@@ -69,7 +69,7 @@ def _break_page(break_id: int, status: int = 200, error: str | None = None, form
                            movements=MOVEMENT_LABELS, accounts=accounts,
                            posted=posted,
                            escalated=register.is_escalated(found.status, found.day, today, lag),
-                           escalates_on=register.escalates_on(found.day, lag)), status
+                           escalates_on=register.escalates_on(found.day, lag), live_statuses=break_states.LIVE), status
 
 
 @bp.get("/breaks/<int:break_id>")

@@ -1,9 +1,10 @@
 """The break register: open breaks from a run's results, close them when a later run matches, and work them.
 
 A break moves open -> investigating -> resolution_proposed -> approved -> resolved, or to auto_closed when a
-later run of its scope finds it matched. The officer who proposes a resolution cannot approve it (checked
-here and by a database constraint). Every change appends a ``break_events`` row. A resolution that moves
-money (``resolutions``) is posted to the ledger in the approval itself, and its event names the transaction.
+later run of its scope finds it matched; the moves and their one writer are in ``break_states``, which
+appends a ``break_events`` row per change. The officer who proposes a resolution cannot approve it
+(checked here and by a database constraint). A resolution that moves money (``resolutions``) is posted to
+the ledger in the approval itself, and its event names the transaction.
 """
 
 from __future__ import annotations
@@ -16,18 +17,13 @@ from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
 from core.db import bulk_insert
-from core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
-from payments.reconciliation import resolutions
-from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconResult, ReconRun
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from payments.reconciliation import break_states, resolutions
+from payments.reconciliation.break_states import LIVE
+from payments.reconciliation.runs import PRIORITY, ReconBreak, ReconResult, ReconRun
 
 RESULT_BREAKS = ("status_mismatch", "missing_at_provider", "missing_internally", "amount_mismatch",
                  "duplicate_at_provider", "date_out_of_window", "bank_mismatch")
-LIVE = ("open", "investigating", "resolution_proposed", "approved")
-#: The allowed moves of a person working a break (auto_closed is the engine's alone).
-TRANSITIONS = {
-    ("open", "investigating"), ("investigating", "resolution_proposed"), ("open", "resolution_proposed"),
-    ("resolution_proposed", "approved"), ("resolution_proposed", "investigating"), ("approved", "resolved"),
-}
 #: Settlement dates a live break may outlast, after the one its money was due on, before it escalates.
 ESCALATE_AFTER_SETTLEMENT_DATES = 2
 
@@ -90,15 +86,14 @@ def record_differences(session: Session, run: ReconRun, differences: list[Differ
         seen.add(identity)
         if identity not in known:
             fresh[identity] = {"scope": run.scope, "kind": difference.kind, "key": difference.key,
-                               "status": "open", "priority": PRIORITY[difference.kind], "day": difference.day,
+                               "status": break_states.OPEN, "priority": PRIORITY[difference.kind],
+                               "day": difference.day,
                                "our_amount": difference.our_amount, "their_amount": difference.their_amount,
                                "currency": "VND", "opened_run_id": run.id, "last_seen_run_id": run.id,
                                "opened_at": now}
     bulk_insert(session, ReconBreak, list(fresh.values()))
     opened = session.scalars(select(ReconBreak.id).where(ReconBreak.opened_run_id == run.id)).all()
-    bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": None, "to_status": "open",
-                                             "actor": f"run:{run.id}", "note": "", "at": now, "run_id": run.id}
-                                            for i in opened])
+    break_states.record_opened(session, list(opened), run_id=run.id, at=now)
     _refresh_and_close(session, run, seen, now, closes, window or (run.period_start, run.period_end))
     session.flush()
     return len(differences)
@@ -116,18 +111,8 @@ def _refresh_and_close(session: Session, run: ReconRun, seen: set[str], now, clo
                         .values(last_seen_run_id=run.id))
     gone = [row for row in live if row[1] not in seen and row.kind in closes
             and window[0] <= row.day <= window[1]]
-    # Each break closes only from the status this run read: one an officer moved meanwhile (say, approved
-    # while the run was matching) keeps the officer's step, and gets no event from the run.
-    closed = []
-    for status in sorted({row.status for row in gone}):
-        ids = [row.id for row in gone if row.status == status]
-        for start in range(0, len(ids), 5_000):
-            closed += [(i, status) for i in session.scalars(
-                update(ReconBreak).where(ReconBreak.id.in_(ids[start:start + 5_000]), ReconBreak.status == status)
-                .values(status="auto_closed", closed_at=now).returning(ReconBreak.id))]
-    bulk_insert(session, BreakEvent, [{"break_id": i, "from_status": status, "to_status": "auto_closed",
-                                       "actor": f"run:{run.id}", "note": "matched by a later run", "at": now,
-                                       "run_id": run.id} for i, status in closed])
+    break_states.close_matched(session, [(row.id, row.status) for row in gone], run_id=run.id, at=now,
+                               note="matched by a later run")
 
 
 def move_break(session: Session, break_id: int, to_status: str, *, actor: str, note: str = "",
@@ -139,20 +124,13 @@ def move_break(session: Session, break_id: int, to_status: str, *, actor: str, n
     found = session.get(ReconBreak, break_id, with_for_update=True)
     if found is None:
         raise NotFound(f"break {break_id} does not exist", code="break_not_found")
-    if (found.status, to_status) not in TRANSITIONS:
-        raise InvalidTransition(f"break {break_id} cannot go from {found.status} to {to_status}",
-                                details={"from": found.status, "to": to_status})
+    break_states.check_officer_move(found, to_status)
     posted = None
-    if to_status == "resolution_proposed":
+    if to_status == break_states.PROPOSED:
         _propose(session, found, actor, note, movement)
-    if to_status == "approved":
+    if to_status == break_states.APPROVED:
         posted = _approve(session, found, actor, clock)
-    now = clock.now()
-    session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status=to_status, actor=actor,
-                           note=note.strip(), at=now, ledger_transaction_id=posted))
-    found.status = to_status
-    if to_status == "resolved":
-        found.closed_at = now
+    break_states.move(session, found, to_status, actor=actor, at=clock.now(), note=note, ledger_transaction_id=posted)
     session.flush()
     return found
 

@@ -48,9 +48,10 @@ from payments.accounts import Account
 from payments.ledger import Leg, credit, debit
 from payments.models.billing import Payment
 from payments.models.ledger import LedgerAccount, LedgerPosting, LedgerTransaction
+from payments.reconciliation import break_states
 from payments.reconciliation.matching import PROVIDER_FORMATS
 from payments.reconciliation.models import ReportFile, ReportLine
-from payments.reconciliation.runs import PRIORITY, BreakEvent, ReconBreak, ReconItem, ReconResult, ReconRun
+from payments.reconciliation.runs import PRIORITY, ReconBreak, ReconItem, ReconResult, ReconRun
 from payments.remittance_rules import statement_ledger_account
 
 SOURCE = "reconciliation"
@@ -257,13 +258,11 @@ def _record_payout_difference(session: Session, run: ReconRun, payout: str, line
                                                     ReconBreak.key == f"payout:{payout}"))
     if difference and found is None:
         # Our captures add up to the provider's gross plus the difference.
-        session.add(ReconBreak(scope=run.scope, kind="payout_mismatch", key=f"payout:{payout}", status="open",
-                               priority=PRIORITY["payout_mismatch"], day=line.booked_on,
+        session.add(ReconBreak(scope=run.scope, kind="payout_mismatch", key=f"payout:{payout}",
+                               status=break_states.OPEN, priority=PRIORITY["payout_mismatch"], day=line.booked_on,
                                our_amount=gross + difference, their_amount=gross, currency="VND",
                                opened_run_id=run.id, last_seen_run_id=run.id, opened_at=clock.now()))
-    elif not difference and found is not None and found.status in ("open", "investigating"):
-        session.add(BreakEvent(break_id=found.id, from_status=found.status, to_status="auto_closed",
-                               actor=f"run:{run.id}", note="the payout's clearing entries add up to 0",
-                               at=clock.now(), run_id=run.id))
-        found.status, found.closed_at = "auto_closed", clock.now()
+    elif not difference and found is not None and found.status in (break_states.OPEN, break_states.INVESTIGATING):
+        break_states.move(session, found, break_states.AUTO_CLOSED, actor=f"run:{run.id}", at=clock.now(),
+                          note="the payout's clearing entries add up to 0", run_id=run.id)
     session.flush()

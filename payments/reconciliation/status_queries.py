@@ -24,7 +24,8 @@ from payments.errors import ProviderError, ProviderUnavailable, UnknownProvider
 from payments.models.billing import Payment
 from payments.providers import get_provider
 from payments.providers.base import ProviderStatus, StatusReport
-from payments.reconciliation.breaks import LIVE
+from payments.reconciliation import break_states
+from payments.reconciliation.break_states import LIVE
 from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconRun
 
 QUERY_JOB = "reconciliation.query_missing"
@@ -124,7 +125,6 @@ def _retry_or_give_up(session: Session, run_id: int, round_number: int, unanswer
 
 
 def _note(session: Session, broken: ReconBreak, note: str, clock: Clock) -> None:
-    # An event that records an answer without moving the break: from and to are its current status. The
-    # note is an answer code (and its details after ": "), which the workbench shows in the officer's language.
-    session.add(BreakEvent(break_id=broken.id, from_status=broken.status, to_status=broken.status, actor=ACTOR,
-                           note=note, at=clock.now()))
+    # The note is an answer code (and its details after ": "), which the workbench shows in the officer's
+    # language; the break does not move.
+    break_states.annotate(session, broken, note, actor=ACTOR, at=clock.now())
