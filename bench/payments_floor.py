@@ -68,6 +68,9 @@ STATUS = text("SELECT status FROM payments WHERE public_id = :code")
 LOAD_PAYMENT = text(f"SELECT {_columns('payments', _PAYMENT_COLUMNS)} FROM payments WHERE payments.public_id = :code")
 SUCCEED = text("UPDATE payments SET status = 'succeeded', provider_payment_ref = :ref, updated_at = :now,"
                " finished_at = :now WHERE payments.id = :payment_id")
+BILL_EVENT = text(
+    "INSERT INTO bill_events (bill_id, from_status, to_status, event, actor, occurred_at)"
+    " VALUES (:bill_id, :before, :after, :event, :actor, :now) RETURNING bill_events.id")
 PAY_BILL = text("UPDATE bills SET status = 'paid', paid_at = :now, updated_at = :now WHERE bills.id = :bill_id")
 LEDGER_TRANSACTION = text(
     "INSERT INTO ledger_transactions (source, external_id, kind, description, effective_date, posted_at, bill_id,"
@@ -106,6 +109,8 @@ def create_and_pay(engine: Engine, reference: str, key: str) -> dict[str, object
     with engine.begin() as connection:  # create_bill
         bill = connection.execute(INSERT_BILL, {"public_id": secrets.token_hex(16), "payer": f"payer-{reference}",
                                                 "rule_set_hash": "r" * 64, "now": now, "reference": reference}).one()
+        connection.execute(BILL_EVENT, {"bill_id": bill.id, "before": None, "after": "open", "event": "created",
+                                        "actor": "agency:FLOOR", "now": now})
     code = "GW" + secrets.token_hex(5).upper()
     with engine.begin() as connection:  # phase 1: claim the key, create the payment under the bill's lock
         key_id = connection.execute(CLAIM_KEY, {"key": key, "hash": hashlib.sha256(key.encode()).hexdigest(),
@@ -143,6 +148,8 @@ def create_and_pay(engine: Engine, reference: str, key: str) -> dict[str, object
         connection.execute(EVENT, {"payment_id": payment.id, "before": "submitted", "after": "succeeded",
                                    "cause": "return_url", "now": now})
         connection.execute(SUCCEED, {"ref": "sbxpay_" + session[4:], "now": now, "payment_id": payment.id})
+        connection.execute(BILL_EVENT, {"bill_id": bill.id, "before": "open", "after": "paid", "event": "paid",
+                                        "actor": f"payment:{code}", "now": now})
         connection.execute(PAY_BILL, {"now": now, "bill_id": bill.id})
         transaction_id = connection.execute(LEDGER_TRANSACTION, {
             "external_id": f"bill:{bill.public_id}:settled", "day": now.date(), "now": now, "bill_id": bill.id,

@@ -105,7 +105,7 @@ def cancel_agency_bill(session: Session, client_id: int, bill_public_id: str, *,
     bill, _ = get_agency_bill(session, client_id, bill_public_id)
     if bill.status == "cancelled":
         return bill
-    bill = cancel_bill(session, bill_public_id, clock=clock)
+    bill = cancel_bill(session, bill_public_id, actor=f"api_client:{client_id}", clock=clock)
     callbacks.stage_event(session, bill, "bill.cancelled", clock=clock)
     return bill
 

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.errors import Conflict
 from core.money import Money
+from payments.bill_states import BillStatus, record_bill_created, transition_bill
 from payments.errors import BillNotFound, BillNotPayable, InvalidBill, PaymentInProgress
 from payments.models.billing import FEE_KINDS, LIVE_PAYMENT_STATUSES, Bill, Payment
 from payments.sql import insert_entity_if_absent
@@ -100,10 +101,11 @@ def create_bill(session: Session, new: NewBill, *, clock: Clock) -> Bill:
               "service_code": new.service_code, "quantity": new.quantity, "fee_kind": new.fee_kind,
               "retained_basis_points": new.retained_basis_points, "agency_code": new.agency_code,
               "agency_reference": new.agency_reference, "description": new.description, "due_date": new.due_date,
-              "status": "open", "created_at": now, "updated_at": now, **_quote_values(new.quote, clock)}
+              "status": BillStatus.OPEN.value, "created_at": now, "updated_at": now, **_quote_values(new.quote, clock)}
     # Inserted first (one statement for a new bill); a retry finds the reference taken and reads that bill.
     bill = insert_entity_if_absent(session, Bill, values, ["agency_code", "agency_reference"])
     if bill is not None:
+        record_bill_created(session, bill, actor=f"agency:{new.agency_code}", clock=clock)
         return bill
     existing = session.scalars(select(Bill).where(Bill.agency_code == new.agency_code,
                                                   Bill.agency_reference == new.agency_reference)).one()
@@ -147,12 +149,11 @@ def requote_bill(session: Session, bill_public_id: str, quote: Quote, *, clock: 
     return bill
 
 
-def cancel_bill(session: Session, bill_public_id: str, *, clock: Clock) -> Bill:
-    """Cancel an open bill that has no live payment."""
+def cancel_bill(session: Session, bill_public_id: str, *, actor: str, clock: Clock) -> Bill:
+    """Cancel an open bill that has no live payment, as ``actor``."""
     bill = lock_bill(session, bill_public_id)
     _require_open_and_idle(session, bill)
-    bill.status = "cancelled"
-    bill.updated_at = clock.now()
+    transition_bill(session, bill, BillStatus.CANCELLED, actor=actor, clock=clock)
     session.flush()
     return bill
 

@@ -45,6 +45,12 @@ class InvalidPaymentTransition(InvalidTransition, PaymentError):
     code = "invalid_transition"
 
 
+class InvalidBillTransition(InvalidTransition, PaymentError):
+    """A bill status change that the bill transition table does not allow."""
+
+    code = "invalid_transition"
+
+
 class BillNotFound(NotFound, PaymentError):
     """No bill with that id (or the caller may not see it)."""
 

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.money import Money
 from payments import accounts, ledger
+from payments.bill_states import BillStatus, transition_bill
 from payments.bills import live_payment, lock_bill
 from payments.errors import BillNotPayable, PaymentInProgress
 from payments.ledger import Leg, credit, debit
@@ -47,8 +48,9 @@ def collection_legs(bill: Bill, *, paid: Money, provider: str | None) -> list[Le
 
 def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock) -> None:
     """Mark ``bill`` paid (by ``payment``, or free) and post its collection; the caller holds the bill's lock."""
-    bill.status = "paid"
-    bill.paid_at = bill.updated_at = clock.now()
+    transition_bill(session, bill, BillStatus.PAID, actor=f"payment:{payment.public_id}" if payment else "payer",
+                    clock=clock)
+    bill.paid_at = clock.now()
     paid = Money(payment.amount, payment.currency) if payment else Money(0, bill.currency)
     legs = collection_legs(bill, paid=paid, provider=payment.provider if payment else None)
     if legs:  # a bill exempt by law (base 0) moves no money

@@ -6,6 +6,7 @@ Design overview
   explanation and the rule-set hash. The amount is always computed by the server.
 * A payment is one attempt through one provider, for exactly the bill's amount due when it started.
   Its ``status`` is written only by ``payments.states.transition``, which appends a ``PaymentEvent``.
+* A bill's ``status`` is written only by ``payments.bill_states``, which appends a ``BillEvent``.
 * A bill is never paid twice: a unique partial index allows one ``succeeded`` payment per bill, and a
   second one allows at most one *live* (unfinished) payment per bill, so two tabs cannot race.
 """
@@ -151,6 +152,22 @@ class Payment(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     bill: Mapped[Bill] = relationship(back_populates="payments")
+
+
+class BillEvent(Base):
+    """One applied status change of a bill: the history ``payments.bill_states`` appends to."""
+
+    __tablename__ = "bill_events"
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    bill_id: Mapped[int] = mapped_column(ID, ForeignKey("bills.id"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str] = mapped_column(String(10))
+    #: The edge's name in the transition table, e.g. ``created``, ``paid`` or ``cancelled``.
+    event: Mapped[str] = mapped_column(String(40))
+    #: Who or what moved it: ``agency:<code>``, ``payment:<id>``, ``payer``, ``api_client:<id>``…
+    actor: Mapped[str] = mapped_column(String(200))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PaymentEvent(Base):

@@ -21,7 +21,7 @@ from tests.payments.providers.fake_stripe import serving
 #: Every table of the payments package, children first, for TRUNCATE after tests that really commit.
 PAYMENTS_TABLES = ("receipts", "receipt_counters", "refund_events", "refunds", "ledger_payout_tags",
                    "ledger_closed_days", "ledger_postings", "ledger_transactions", "ledger_accounts", "payment_events",
-                   "provider_events", "idempotency_keys", "payments", "bills")
+                   "provider_events", "idempotency_keys", "payments", "bill_events", "bills")
 
 
 @pytest.fixture()

@@ -64,11 +64,11 @@ def test_the_quote_is_final_once_a_payment_starts(db, clock, sandbox):
     with pytest.raises(PaymentInProgress):
         requote_bill(db, payment.bill.public_id, judicial_record_quote(due=0), clock=clock)
     with pytest.raises(PaymentInProgress):
-        cancel_bill(db, payment.bill.public_id, clock=clock)
+        cancel_bill(db, payment.bill.public_id, actor="agency", clock=clock)
 
 
 def test_a_cancelled_bill_cannot_be_requoted(db, clock):
-    bill = cancel_bill(db, make_bill(db, clock).public_id, clock=clock)
+    bill = cancel_bill(db, make_bill(db, clock).public_id, actor="agency", clock=clock)
     assert bill.status == "cancelled"
     with pytest.raises(BillNotPayable):
         requote_bill(db, bill.public_id, judicial_record_quote(), clock=clock)

@@ -119,7 +119,7 @@ def test_the_sweep_stages_one_job_per_stale_or_unknown_payment_once(db, clock, s
 def test_money_captured_for_a_cancelled_bill_is_owed_back(db, clock, sandbox):
     payment = open_sandbox_payment(db, clock, sandbox)
     cancel_payment(db, payment.public_id, cause="payer", clock=clock)
-    cancel_bill(db, payment.bill.public_id, clock=clock)
+    cancel_bill(db, payment.bill.public_id, actor="agency", clock=clock)
     report = sandbox.fetch_status(payment.provider_session_id)
     apply_report(db, payment.public_id, replace(report, status=ProviderStatus.SUCCEEDED), cause="test", clock=clock)
     assert payment.status == "duplicate" and payment.bill.status == "cancelled"

@@ -24,10 +24,11 @@ from payments.starting import PayerSession
 from tests.payments.factories import new_bill
 from tests.payments.helpers import count
 
-#: create_bill 1, claim phase 5, record phase 4, confirmation with settlement, ledger and receipt 10; and the
+#: create_bill 2 (the bill and its history's first row), claim phase 5, record phase 4, confirmation with
+#: settlement (the bill's paid event among them), ledger and receipt 11; and the
 #: agency callback hook (payments.agency_callbacks) asks once per commit with a payment event or receipt
 #: whether the bill came from the API (twice: the claim and the confirmation).
-STATEMENT_BUDGET = 22
+STATEMENT_BUDGET = 24
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE")
 
 

@@ -10,7 +10,8 @@ import payments.models  # noqa: F401  (registers the tables)
 from core.db import Base
 
 PAYMENTS_TABLES = {"bills", "payments", "payment_events", "provider_events", "idempotency_keys", "ledger_accounts",
-                   "ledger_transactions", "ledger_postings", "receipt_counters", "receipts", "refunds", "refund_events"}
+                   "ledger_transactions", "ledger_postings", "receipt_counters", "receipts", "refunds", "refund_events",
+                   "bill_events"}
 
 
 def test_the_migrated_schema_matches_the_models(fresh_engine):
