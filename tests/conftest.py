@@ -16,10 +16,13 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from core.clock import SYSTEM_CLOCK
 from core.db import Base, make_engine, make_session_factory
 from core.migrations import upgrade
 from core.settings import Settings
 from gateway import create_app
+from payments.providers import register_provider, registered_providers, unregister_provider
+from payments.providers.sandbox import SandboxProvider
 from payments.providers.sandbox_store import SandboxStore, sandbox_sessions
 
 #: The headless browser (chromium, page) is one session-wide fixture for every folder that drives one.
@@ -165,6 +168,18 @@ def sandbox_store(database_url, tmp_path):
         connection.execute(sandbox_sessions.delete())
     yield store
     engine.dispose()
+
+
+@pytest.fixture()
+def registered_sandbox(sandbox_store):
+    """A sandbox provider registered for this test (other tests may have unregistered the app's own)."""
+    previous = registered_providers().get("sandbox")
+    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=SYSTEM_CLOCK,
+                                                 store=sandbox_store))
+    yield provider
+    unregister_provider("sandbox")
+    if previous is not None:
+        register_provider(previous)
 
 
 @pytest.fixture()

@@ -78,7 +78,7 @@ def clock():
 
 
 @pytest.fixture()
-def agency(app, db, endpoint, clock, agency_sandbox):
+def agency(app, db, endpoint, clock, registered_sandbox):
     seed_pricing(db)
     agency_delivery.configure(app.extensions["gateway.runtime"].keyring)
     api_client, key, secret = make_client(app, db, callback_url=endpoint.url)

@@ -16,12 +16,12 @@ from tests.payments.factories import open_sandbox_payment
 from web.agency_runtime import keyring_for, seed_demo_agency
 
 
-def test_a_paid_then_refunded_bill_tells_its_client_each_step_in_order(app, client, db, agency_sandbox):
+def test_a_paid_then_refunded_bill_tells_its_client_each_step_in_order(app, client, db, registered_sandbox):
     seed_pricing(db)
     _, key, _ = make_client(app, db)
     bill_id = create(client, key).get_json()["id"]
     bill = db.scalars(select(Bill).where(Bill.public_id == bill_id)).one()
-    sandbox = agency_sandbox
+    sandbox = registered_sandbox
     payment = open_sandbox_payment(db, SYSTEM_CLOCK, sandbox, bill)
     sandbox.pay(payment.provider_session_id, "4242424242424242")
     check_on_return(db, payment.public_id, clock=SYSTEM_CLOCK)

@@ -10,8 +10,6 @@ from identity.roles import POLICY_EDITOR
 from payments import accounts, ledger
 from payments.models.refunds import Refund
 from payments.notifications import check_on_return
-from payments.providers import register_provider, registered_providers, unregister_provider
-from payments.providers.sandbox import SandboxProvider
 from payments.receipts import issued_receipt
 from payments.refunds import send_refund
 from tests.admin.finance.support import csrf, text_of
@@ -23,15 +21,8 @@ CLEARING = accounts.provider_clearing("sandbox").code
 
 
 @pytest.fixture()
-def sandbox(sandbox_store):
-    """A sandbox provider registered for this test (other tests may have unregistered the app's own)."""
-    previous = registered_providers().get("sandbox")
-    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=SYSTEM_CLOCK,
-                                                 store=sandbox_store))
-    yield provider
-    unregister_provider("sandbox")
-    if previous is not None:
-        register_provider(previous)
+def sandbox(registered_sandbox):
+    return registered_sandbox
 
 
 def paid(db, sandbox, amount: int = 200_000):
