@@ -20,10 +20,12 @@ from core.clock import Clock
 from identity.models import Citizen, WebSession
 from payments import bills as bill_service
 from payments import queries
+from payments.bill_states import BillStatus
 from payments.checkout import start_payment
 from payments.errors import BillNotFound, IdempotencyKeyInProgress, ProviderError, ProviderUnavailable
 from payments.expiry import cancel_payment, mark_unknown
 from payments.idempotency import StoredResponse
+from payments.models.billing import LIVE_PAYMENT_STATUSES as LIVE_STATUSES
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
 from payments.notifications import check_on_return
@@ -31,6 +33,7 @@ from payments.pricing import facts_changed, require_eid_level, requote_with_fact
 from payments.receipts import issued_receipt
 from payments.settlement import settle_free_bill
 from payments.starting import PayerSession
+from payments.states import PaymentStatus
 from subsidies.errors import SubsidyError
 from subsidies.facts import EidFacts
 
@@ -87,7 +90,7 @@ def open_bill(session: Session, citizen: Citizen, facts: EidFacts, bill_public_i
     _attach(bill, citizen)
     live = bill_service.live_payment(session, bill.id)
     requoted = False
-    if bill.status == "open" and live is None and facts_changed(bill, facts):
+    if bill.status == BillStatus.OPEN and live is None and facts_changed(bill, facts):
         requoted = _requote_or_keep(session, bill, facts, clock=clock, personal_id=personal_id)
     return BillView(bill, live, issued_receipt(session, bill.id), requoted)
 
@@ -98,7 +101,7 @@ def bills_after_login(session: Session, citizen: Citizen, facts: EidFacts, *, cl
 
     A bill whose service needs a higher e-ID level than this login keeps its quote: it is priced for the
     citizen when they open it after stepping up."""
-    for bill in queries.bill_history(session, citizen.personal_id_hash, status="open"):
+    for bill in queries.bill_history(session, citizen.personal_id_hash, status=BillStatus.OPEN):
         if (facts_changed(bill, facts) and bill.min_eid_level <= facts.eid_level
                 and bill_service.live_payment(session, bill.id) is None):
             _attach(bill, citizen)
@@ -170,7 +173,7 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
             with session.begin_nested():
                 check_on_return(session, payment.public_id, clock=clock)
         except ProviderUnavailable:  # not known yet: the page keeps waiting; a job resolves it
-            if payment.status == "submitted":
+            if payment.status == PaymentStatus.SUBMITTED:
                 mark_unknown(session, payment.public_id, clock=clock)
         except ProviderError as exc:  # refused for good: the page offers to cancel the attempt and start again
             log.warning("status query refused on return", extra={"provider": payment.provider, "code": exc.code,
@@ -178,8 +181,6 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
         # No refresh: whatever changed them was written through these same objects, read again under lock.
     return BillView(bill, payment, issued_receipt(session, bill.id))
 
-
-LIVE_STATUSES = ("created", "started", "submitted", "unknown")
 
 
 def abandon_attempt(session: Session, citizen: Citizen, bill_public_id: str, *, clock: Clock) -> str | None:

@@ -89,7 +89,7 @@ def _movement(form) -> resolutions.Movement | None:
 
 def _move(break_id: int, to_status: str):
     note = request.form.get("note", "")[:2000]
-    movement = _movement(request.form) if to_status == "resolution_proposed" else None
+    movement = _movement(request.form) if to_status == break_states.PROPOSED else None
     try:
         with db_session().begin_nested():  # a refused step leaves nothing behind (the request edge commits)
             register.move_break(db_session(), break_id, to_status, actor=actor(), note=note, movement=movement)

@@ -31,6 +31,7 @@ from payments.errors import RefundNotAllowed
 from payments.idempotency import StoredResponse
 from payments.receipts import issued_receipt
 from payments.refunds import request_refund
+from payments.states import PaymentStatus
 from web.database import db_session
 from web.identity_runtime import get_identity
 from web.payments_runtime import payment_limits
@@ -183,7 +184,7 @@ def create_refund(data: dict[str, Any], bill_id: str):
                                   body={"bill": bill_id, **data}, clock=SYSTEM_CLOCK)
     if claim.response is not None:
         return claim.response.body, claim.response.status
-    paid = next((p for p in bill.payments if p.status == "succeeded"), None)
+    paid = next((p for p in bill.payments if p.status == PaymentStatus.SUCCEEDED), None)
     if paid is None:
         raise RefundNotAllowed(f"bill {bill_id} has no captured payment")
     refund = request_refund(session, paid.public_id, amount=Money(data["amount"], paid.currency),

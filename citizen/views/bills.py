@@ -16,6 +16,7 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 from citizen import TEMPLATES, citizen_bills
 from core.clock import SYSTEM_CLOCK, VIETNAM
 from core.money import Money
+from payments.bill_states import BillStatus
 from payments.errors import BillNotPayable, PaymentInProgress
 from payments.models.billing import BILL_STATUSES
 from payments.providers import registered_providers
@@ -80,8 +81,8 @@ def index():
     citizen, _, facts = _citizen_context()
     bills = citizen_bills.bills_after_login(db_session(), citizen, facts, clock=SYSTEM_CLOCK,
                                             personal_id=_personal_id(citizen))
-    return render_template("bills/index.html", open_bills=[b for b in bills if b.status == "open"],
-                           paid_bills=[b for b in bills if b.status == "paid"], lang=_lang())
+    return render_template("bills/index.html", open_bills=[b for b in bills if b.status == BillStatus.OPEN],
+                           paid_bills=[b for b in bills if b.status == BillStatus.PAID], lang=_lang())
 
 
 @bp.get("/history")
