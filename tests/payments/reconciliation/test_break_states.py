@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from itertools import product
+from itertools import count, product
 
 import pytest
 from sqlalchemy import select
@@ -15,6 +15,7 @@ from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconRun
 
 CLOCK = FixedClock(datetime(2026, 12, 6, 3, 0, tzinfo=UTC))
 EVERY_PAIR = list(product(break_states.STATUSES, repeat=2))
+_keys = count(1)
 
 
 @pytest.fixture()
@@ -27,7 +28,7 @@ def run(db):
 
 
 def _break(db, run, status: str) -> ReconBreak:
-    found = ReconBreak(scope=run.scope, kind="amount_mismatch", key=f"k-{status}-{id(object())}", status=status,
+    found = ReconBreak(scope=run.scope, kind="amount_mismatch", key=f"k-{status}-{next(_keys)}", status=status,
                        priority=1, day=date(2026, 12, 1), our_amount=1, their_amount=2, currency="VND",
                        opened_run_id=run.id, last_seen_run_id=run.id, opened_at=CLOCK.now())
     db.add(found)
