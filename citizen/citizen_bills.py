@@ -25,11 +25,10 @@ from payments.checkout import start_payment
 from payments.errors import BillNotFound, IdempotencyKeyInProgress, ProviderError, ProviderUnavailable
 from payments.expiry import cancel_payment, mark_unknown
 from payments.idempotency import StoredResponse
-from payments.models.billing import LIVE_PAYMENT_STATUSES as LIVE_STATUSES
-from payments.models.billing import Bill, Payment
+from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
 from payments.models.receipts import Receipt
 from payments.notifications import check_on_return
-from payments.pricing import facts_changed, require_eid_level, requote_with_facts
+from payments.pricing import facts_changed, meets_eid_level, require_eid_level, requote_with_facts
 from payments.receipts import issued_receipt
 from payments.settlement import settle_free_bill
 from payments.starting import PayerSession
@@ -102,7 +101,7 @@ def bills_after_login(session: Session, citizen: Citizen, facts: EidFacts, *, cl
     A bill whose service needs a higher e-ID level than this login keeps its quote: it is priced for the
     citizen when they open it after stepping up."""
     for bill in queries.bill_history(session, citizen.personal_id_hash, status=BillStatus.OPEN):
-        if (facts_changed(bill, facts) and bill.min_eid_level <= facts.eid_level
+        if (facts_changed(bill, facts) and meets_eid_level(bill, facts.eid_level)
                 and bill_service.live_payment(session, bill.id) is None):
             _attach(bill, citizen)
             _requote_or_keep(session, bill, facts, clock=clock, personal_id=personal_id)
@@ -168,7 +167,7 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
     """What the return page shows: the provider is asked (the return URL itself decides nothing)."""
     bill = owned_bill(session, citizen, bill_public_id)
     payment = latest_payment(session, bill)
-    if payment is not None and payment.status in LIVE_STATUSES:
+    if payment is not None and payment.status in LIVE_PAYMENT_STATUSES:
         try:
             with session.begin_nested():
                 check_on_return(session, payment.public_id, clock=clock)
@@ -182,7 +181,6 @@ def outcome_on_return(session: Session, citizen: Citizen, bill_public_id: str, *
     return BillView(bill, payment, issued_receipt(session, bill.id))
 
 
-
 def abandon_attempt(session: Session, citizen: Citizen, bill_public_id: str, *, clock: Clock) -> str | None:
     """The payer gives up the attempt in progress so they can pay again; return its status afterwards.
 
@@ -191,7 +189,7 @@ def abandon_attempt(session: Session, citizen: Citizen, bill_public_id: str, *, 
     """
     bill = owned_bill(session, citizen, bill_public_id)
     payment = latest_payment(session, bill)
-    if payment is None or payment.status not in LIVE_STATUSES:
+    if payment is None or payment.status not in LIVE_PAYMENT_STATUSES:
         return None
     return cancel_payment(session, payment.public_id, cause="payer", clock=clock)
 

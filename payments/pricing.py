@@ -60,9 +60,14 @@ def _fund_amounts(session: Session, quote_id: str) -> dict[str, int]:
     return {row.fund_code: row.amount for row in rows}
 
 
+def meets_eid_level(bill: Bill, eid_level: int) -> bool:
+    """True when a login of ``eid_level`` is strong enough for the bill's service."""
+    return eid_level >= bill.min_eid_level
+
+
 def require_eid_level(bill: Bill, eid_level: int) -> None:
     """Refuse a citizen whose e-ID login is below the level the bill's service requires."""
-    if eid_level < bill.min_eid_level:
+    if not meets_eid_level(bill, eid_level):
         raise EidLevelTooLow(f"bill {bill.public_id} needs e-ID level {bill.min_eid_level}",
                              details={"required": bill.min_eid_level, "eid_level": eid_level})
 

@@ -20,5 +20,4 @@ PAY_PAGE = "/bills/{bill_id}"
 def follow(token: str):
     """Spend the link and send the citizen to log in with e-ID, then to the bill's pay page."""
     bill = use_link(db_session(), token, clock=SYSTEM_CLOCK)
-    level = bill.min_eid_level
-    return redirect(login_url(level, PAY_PAGE.format(bill_id=bill.public_id)))
+    return redirect(login_url(bill.min_eid_level, PAY_PAGE.format(bill_id=bill.public_id)))

@@ -18,7 +18,8 @@ from core.clock import SYSTEM_CLOCK, VIETNAM
 from core.money import Money
 from payments.bill_states import BillStatus
 from payments.errors import BillNotPayable, PaymentInProgress
-from payments.models.billing import BILL_STATUSES
+from payments.models.billing import BILL_STATUSES, LIVE_PAYMENT_STATUSES
+from payments.pricing import meets_eid_level
 from payments.providers import registered_providers
 from web.auth import current_principal, require_citizen
 from web.database import db_session, get_database
@@ -68,9 +69,9 @@ def _step_up_if_needed(bill_id: str):
     """Send a citizen whose e-ID level is below what the bill's service needs through step-up login."""
     principal = current_principal()
     bill = citizen_bills.owned_bill(db_session(), principal.citizen, bill_id)
-    required = bill.min_eid_level
-    if principal.web_session.eid_level < required:
-        return redirect(url_for("auth.step_up", next=url_for("bills.show", bill_id=bill_id), level=required))
+    if not meets_eid_level(bill, principal.web_session.eid_level):
+        return redirect(url_for("auth.step_up", next=url_for("bills.show", bill_id=bill_id),
+                                level=bill.min_eid_level))
     return None
 
 
@@ -158,6 +159,6 @@ def payment_return(bill_id: str):
     """Back from the provider: ask it for the outcome and wait (meta refresh) until there is one."""
     citizen, _, _ = _citizen_context()
     view = citizen_bills.outcome_on_return(db_session(), citizen, bill_id, clock=SYSTEM_CLOCK)
-    waiting = view.live_payment is not None and view.live_payment.status in citizen_bills.LIVE_STATUSES
+    waiting = view.live_payment is not None and view.live_payment.status in LIVE_PAYMENT_STATUSES
     return render_template("bills/return.html", view=view, bill=view.bill, payment=view.live_payment,
                            waiting=waiting)

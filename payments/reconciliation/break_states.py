@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 
 from core.db import bulk_insert
 from core.errors import InvalidTransition
-from payments.reconciliation.runs import BreakEvent, ReconBreak
+from payments.reconciliation.runs import BREAK_STATUSES, BreakEvent, ReconBreak
 
-OPEN, INVESTIGATING, PROPOSED, APPROVED = "open", "investigating", "resolution_proposed", "approved"
-RESOLVED, AUTO_CLOSED = "resolved", "auto_closed"
-#: Every status a break can have, in lifecycle order.
-STATUSES = (OPEN, INVESTIGATING, PROPOSED, APPROVED, RESOLVED, AUTO_CLOSED)
+#: Every status a break can have, in lifecycle order: the table's own list (its CHECK constraint).
+STATUSES = BREAK_STATUSES
+OPEN, INVESTIGATING, PROPOSED, APPROVED, RESOLVED, AUTO_CLOSED = STATUSES
 #: Statuses that still need someone (or a later run).
 LIVE = (OPEN, INVESTIGATING, PROPOSED, APPROVED)
 #: The moves of a person working a break.

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from payments.bill_states import TRANSITIONS, BillStatus, transition_bill
 from payments.bills import cancel_bill
 from payments.errors import BillNotPayable, InvalidBillTransition
-from payments.models.billing import BillEvent
+from payments.models.billing import BILL_STATUSES, BillEvent
 from payments.settlement import settle_free_bill
 from tests.payments.factories import judicial_record_quote, make_bill
 
@@ -63,3 +63,7 @@ def test_a_free_bill_settled_by_its_payer_is_recorded_as_paid_by_the_payer(db, c
     bill = make_bill(db, clock, quote=judicial_record_quote(due=0))
     settle_free_bill(db, bill.public_id, clock=clock)
     assert _history(db, bill)[-1] == ("open", "paid", "paid", "payer")
+
+
+def test_the_tables_check_constraint_lists_exactly_the_state_machines_statuses():
+    assert set(BILL_STATUSES) == {s.value for s in BillStatus}
