@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from agencies import clients
+from agencies.clients import ClientSpec
+from agencies.errors import ApiClientInvalid, ApiClientNotFound
+from agencies.models import SCOPES
 from core.clock import SYSTEM_CLOCK
-from identity import api_clients as clients
-from identity.api_client_models import SCOPES
-from identity.api_clients import ClientSpec
-from identity.errors import ApiClientInvalid, ApiClientNotFound
 from identity.roles import SYSTEM_ADMIN
 from payments.agency_delivery import resend
 from payments.agency_models import CallbackAttempt, CallbackDelivery

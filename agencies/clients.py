@@ -27,10 +27,10 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agencies.errors import ApiClientInvalid, ApiClientNotFound, ApiKeyRejected, ScopeMissing
+from agencies.models import SCOPES, ApiClient, ApiKey
 from core.clock import Clock
 from identity import audit
-from identity.api_client_models import SCOPES, ApiClient, ApiKey
-from identity.errors import ApiClientInvalid, ApiClientNotFound, ApiKeyRejected, ScopeMissing
 
 KEY_PREFIX = "gwk_"
 DEFAULT_OVERLAP = timedelta(hours=24)

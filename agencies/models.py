@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from core.db import Base, UTCDateTime
-from identity.models import BigId
+from core.db import Base, BigId, UTCDateTime
 
 #: What a client may do: read its bills, create and cancel bills, request refunds.
 SCOPES = ("read", "create", "refund")

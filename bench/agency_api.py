@@ -13,11 +13,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from agencies.clients import ClientSpec, register_client
 from core.clock import SYSTEM_CLOCK
 from core.migrations import upgrade
 from core.settings import Settings
 from gateway import create_app
-from identity.api_clients import ClientSpec, register_client
 from subsidies.seed import seed_catalogue, seed_rules
 
 ROUNDS = 3

@@ -103,27 +103,3 @@ class ConsentRequired(IdentityError):
     """The citizen has not yet agreed to the current data-use notice."""
 
     code = "consent_required"
-
-
-class ApiKeyRejected(NotAuthenticated):
-    """An API key that is missing, unknown, expired or revoked, or whose client is disabled."""
-
-    code = "api_key_invalid"
-
-
-class ScopeMissing(RoleRequired):
-    """The API client is not allowed this kind of call (scopes: read, create, refund)."""
-
-    code = "scope_missing"
-
-
-class ApiClientNotFound(IdentityError):
-    """No API client (or API key) with that id."""
-
-    code = "api_client_not_found"
-
-
-class ApiClientInvalid(IdentityError):
-    """An API client's registration breaks a rule (no services, an unknown scope, a bad URL)."""
-
-    code = "api_client_invalid"

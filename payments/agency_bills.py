@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from agencies.models import ApiClient
 from core.clock import Clock
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
-from identity.api_client_models import ApiClient
 from payments import agency_callbacks as callbacks
 from payments import pricing
 from payments.agency_models import AgencyBill, BillLink

@@ -28,11 +28,11 @@ from typing import Any
 import requests
 from sqlalchemy.orm import Session
 
+from agencies.clients import ClientKeyring, signing_secrets
+from agencies.models import ApiClient
 from core.clock import SYSTEM_CLOCK, Clock
 from core.errors import NotFound
 from core.outbox import OutsideEffect, effect_job, stage_job
-from identity.api_client_models import ApiClient
-from identity.api_clients import ClientKeyring, signing_secrets
 from payments.agency_callbacks import DELIVER_JOB, SIGNATURE_HEADER, lock_bill_events, next_waiting, release, sign
 from payments.agency_models import CallbackAttempt, CallbackDelivery
 

@@ -9,9 +9,9 @@ from dataclasses import replace
 from flask import current_app
 from sqlalchemy.orm import Session
 
+from agencies.clients import ClientKeyring, ClientSpec, find_by_key, register_client
 from core.clock import SYSTEM_CLOCK
 from core.settings import Settings
-from identity.api_clients import ClientKeyring, ClientSpec, find_by_key, register_client
 from payments import agency_delivery
 
 #: Where the demo agency's callbacks go: the demo page's own receiver (citizen/views/demo_agency.py).

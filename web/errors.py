@@ -15,6 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from agencies import errors as agency_errors
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from identity import errors as identity_errors
 from payments import errors as payment_errors
@@ -56,8 +57,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     identity_errors.StaffNotFound: 404,
     identity_errors.RoleRequestNotFound: 404,
     identity_errors.RoleRequestDecided: 409,
-    identity_errors.ApiClientNotFound: 404,
-    identity_errors.ApiClientInvalid: 422,
+    agency_errors.AgencyError: 400,
+    agency_errors.ApiClientNotFound: 404,
+    agency_errors.ApiClientInvalid: 422,
     payment_errors.PaymentError: 400,
     payment_errors.LedgerError: 500,
     payment_errors.LedgerPeriodClosed: 409,

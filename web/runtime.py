@@ -17,11 +17,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agencies.clients import ClientKeyring
 from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
 from core.money import Money, vnd
 from core.settings import Settings
-from identity.api_clients import ClientKeyring
 from payments.providers import register_provider
 from payments.providers.base import PaymentProvider
 from payments.providers.sandbox_store import SandboxStore

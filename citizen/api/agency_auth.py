@@ -14,10 +14,10 @@ from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from sqlalchemy.exc import OperationalError
 
+from agencies.clients import authenticate, require_scope
+from agencies.models import ApiClient
 from core.clock import SYSTEM_CLOCK
 from identity import audit
-from identity.api_client_models import ApiClient
-from identity.api_clients import authenticate, require_scope
 from web.agency_runtime import keyring
 from web.database import db_session
 from web.errors import error_response

@@ -7,6 +7,7 @@ from typing import Any
 from flask import current_app, request
 from marshmallow import RAISE
 
+from agencies.clients import return_url_allowed
 from citizen.api import ErrorSchema, agency_auth, api_blueprint
 from citizen.api.agency_auth import need
 from citizen.api.bill_schemas import (
@@ -22,7 +23,6 @@ from citizen.api.bill_schemas import (
 from core.clock import SYSTEM_CLOCK
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
-from identity.api_clients import return_url_allowed
 from identity.personal_data import mask_personal_id
 from payments import agency_bills, idempotency
 from payments.agency_bills import BillFilter, BillOrder

@@ -14,11 +14,11 @@ import time
 from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from agencies.clients import find_by_key, signing_secrets
+from agencies.models import ApiClient
 from citizen import TEMPLATES
 from citizen.api.bills import PAY_LINK_PATH
 from core.clock import SYSTEM_CLOCK
-from identity.api_client_models import ApiClient
-from identity.api_clients import find_by_key, signing_secrets
 from identity.devidp.accounts import CITIZENS
 from identity.personal_data import mask_personal_id
 from payments import agency_bills

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from identity.api_client_models import ApiClient
+from agencies.models import ApiClient
 from identity.devidp.seed import seed_demo_staff
 from identity.roles import SYSTEM_ADMIN
 from payments.agency_models import CallbackDelivery

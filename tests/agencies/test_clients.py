@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from agencies import clients
+from agencies.clients import ClientKeyring, ClientSpec
+from agencies.errors import ApiClientInvalid, ApiKeyRejected, ScopeMissing
+from agencies.models import ApiKey
 from core.clock import FixedClock
-from identity import api_clients as clients
-from identity.api_client_models import ApiKey
-from identity.api_clients import ClientKeyring, ClientSpec
-from identity.errors import ApiClientInvalid, ApiKeyRejected, ScopeMissing
 from identity.models import AuditEvent
 
 KEYRING = ClientKeyring(b"k" * 32)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import itertools
 from dataclasses import replace
 
+from agencies.clients import ClientSpec, register_client
 from core.clock import SYSTEM_CLOCK
-from identity.api_clients import ClientSpec, register_client
 from subsidies.seed import seed_catalogue, seed_rules
 
 SPEC = ClientSpec(name="Sở Tư pháp Hà Nội", agency_code="HN-STP", service_codes=("LLTP", "TLHT"),

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from agencies.clients import revoke_key
 from core.clock import SYSTEM_CLOCK
-from identity.api_clients import revoke_key
 from identity.models import AuditEvent
 from payments.models.billing import Bill
 from subsidies.quotes import Quote

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from agencies.clients import authenticate
 from core.clock import SYSTEM_CLOCK
 from core.settings import Settings, SettingsError
-from identity.api_clients import authenticate
 from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill
 from payments.notifications import check_on_return

@@ -6,7 +6,7 @@ import time
 
 from sqlalchemy import select
 
-from identity.api_clients import find_by_key, signing_secrets
+from agencies.clients import find_by_key, signing_secrets
 from payments.agency_callbacks import sign
 from payments.agency_models import CallbackDelivery
 from payments.models.billing import Bill

@@ -50,11 +50,11 @@ import requests
 from sqlalchemy import create_engine, func, select, text, update
 from sqlalchemy.engine import make_url
 
+from agencies.models import ApiClient
 from bench.http import free_port
 from core.clock import SYSTEM_CLOCK
 from core.outbox import OutboxJob
 from core.settings import PROJECT_ROOT
-from identity.api_client_models import ApiClient
 from payments.agency_models import CallbackDelivery
 from payments.jobs import SANDBOX_NOTIFY_JOB
 from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
