@@ -2,11 +2,12 @@
 
 Design overview
 ---------------
-* Hook point: instead of editing each payments service, a session listener notices what they write
-  (a ``payment_events`` row, an issued receipt, a refund that succeeded) after each flush, and stages
-  the matching callbacks just before that same transaction commits. Rolled back: no callback. Committed:
-  the callback exists (the outbox then delivers it at least once). Bills not made through the API
-  (no ``agency_bills`` row) have no callbacks.
+* Staged where the state changes: the services that create a payment, apply a provider's report, expire
+  or refuse an attempt, pay out a refund or settle a free bill call ``payment_changed`` or
+  ``stage_events`` in the transaction that makes the change, after it (so the bill in the body is the
+  one the change left). Rolled back, also to a savepoint: no callback. Committed: the callback exists
+  (the outbox then delivers it at least once). Bills not made through the API (no ``agency_bills`` row)
+  have no callbacks: one look-up per change tells.
 * Each event takes the next number of its bill under the ``agency_bills`` row lock, and carries the whole
   bill resource as it is at that moment, so a receiver can always apply the highest sequence it has seen.
 * Deliveries of one bill go out in sequence order: a new event waits while an earlier one is still
@@ -21,7 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -29,7 +30,7 @@ from core.outbox import stage_job
 from payments.agency_models import AgencyBill, CallbackDelivery
 from payments.agency_resources import bill_resource, payment_resource, receipt_resource, refund_resource
 from payments.bills import new_public_id
-from payments.models.billing import Bill, Payment, PaymentEvent
+from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt
 from payments.models.refunds import Refund
 
@@ -65,11 +66,35 @@ def stage_event(session: Session, bill: Bill, event_type: str, *, clock: Clock =
                 payment: Payment | None = None, refund: Refund | None = None,
                 receipt: Receipt | None = None) -> CallbackDelivery | None:
     """Record the next event of an API-made bill and stage its delivery; None for other bills."""
+    details = {"payment": payment, "refund": refund, "receipt": receipt}
+    staged = stage_events(session, bill, [(event_type, details)], clock=clock)
+    return staged[0] if staged else None
+
+
+def stage_events(session: Session, bill: Bill, events: list[tuple[str, dict[str, Any]]], *,
+                 clock: Clock = SYSTEM_CLOCK) -> list[CallbackDelivery]:
+    """Record ``events`` (type, {payment, refund, receipt}) of an API-made bill in order; [] for other bills."""
+    if not events:
+        return []
     link = lock_bill_events(session, bill.id)
     if link is None:
-        return None
-    link.last_sequence += 1
+        return []
     session.expire(bill, ["payments"])  # a payment added in this transaction must show as the latest
+    return [_stage_one(session, bill, link, event_type, clock=clock, **details) for event_type, details in events]
+
+
+def payment_changed(session: Session, payment: Payment, *, clock: Clock, receipt: Receipt | None = None) -> None:
+    """Stage what the payment's new status tells its agency, then the receipt the change issued, if any."""
+    events = [(PAYMENT_EVENT_OF[payment.status], {"payment": payment})] if payment.status in PAYMENT_EVENT_OF else []
+    if receipt is not None:
+        events.append(("receipt.issued", {"receipt": receipt}))
+    stage_events(session, payment.bill, events, clock=clock)
+
+
+def _stage_one(session: Session, bill: Bill, link: AgencyBill, event_type: str, *, clock: Clock,
+               payment: Payment | None = None, refund: Refund | None = None,
+               receipt: Receipt | None = None) -> CallbackDelivery:
+    link.last_sequence += 1
     now = clock.now()
     event_id = new_public_id()
     body = {"event_id": event_id, "event_type": event_type, "sequence": link.last_sequence,
@@ -109,63 +134,6 @@ def canonical(body: dict[str, Any]) -> str:
 def _earlier_unfinished(session: Session, bill_id: int) -> bool:
     return session.scalar(select(CallbackDelivery.id).where(
         CallbackDelivery.bill_id == bill_id, CallbackDelivery.status.in_(("waiting", "pending"))).limit(1)) is not None
-
-
-# ---- hook point: notice what the payments services wrote, stage before the same commit ----
-
-_PENDING = "agency_callback_events"
-
-
-@event.listens_for(Session, "after_flush")
-def _collect(session: Session, _context) -> None:
-    found = session.info.setdefault(_PENDING, [])
-    for instance in session.new:
-        if isinstance(instance, PaymentEvent) and instance.to_status in PAYMENT_EVENT_OF:
-            found.append((instance, PAYMENT_EVENT_OF[instance.to_status]))
-        elif isinstance(instance, Receipt) and instance.status == "issued":
-            found.append((instance, "receipt.issued"))
-    for instance in session.dirty:
-        if isinstance(instance, Refund) and _became(instance, "status", "succeeded"):
-            found.append((instance, "payment.refunded"))
-    if not found:
-        session.info.pop(_PENDING, None)
-
-
-def _became(instance: Any, attribute: str, value: str) -> bool:
-    history = inspect(instance).attrs[attribute].history
-    return bool(history.added) and history.added[0] == value and value not in (history.deleted or ())
-
-
-@event.listens_for(Session, "before_commit")
-def _stage_collected(session: Session) -> None:
-    session.flush()
-    not_from_the_api: set[int] = set()  # bills without an agency link: one look-up per bill, not per event
-    while found := session.info.pop(_PENDING, None):
-        for instance, event_type in found:
-            # A savepoint rolled back since the flush: its rows are gone (or its change undone).
-            if inspect(instance).persistent and _still_true(instance):
-                _stage_found(session, instance, event_type, not_from_the_api)
-        session.flush()
-
-
-def _still_true(instance: Any) -> bool:
-    if isinstance(instance, Refund):
-        return instance.status == "succeeded"
-    return not isinstance(instance, Receipt) or instance.status in ("issued", "cancelled")
-
-
-def _stage_found(session: Session, instance: Any, event_type: str, not_from_the_api: set[int]) -> None:
-    if isinstance(instance, PaymentEvent):
-        payment = session.get(Payment, instance.payment_id)
-        bill, details = payment.bill, {"payment": payment}
-    elif isinstance(instance, Receipt):
-        bill, details = session.get(Bill, instance.bill_id), {"receipt": instance}
-    else:
-        bill, details = instance.payment.bill, {"payment": instance.payment, "refund": instance}
-    if bill.id in not_from_the_api:
-        return
-    if stage_event(session, bill, event_type, **details) is None:
-        not_from_the_api.add(bill.id)
 
 
 def next_waiting(session: Session, bill_id: int) -> CallbackDelivery | None:

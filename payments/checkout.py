@@ -23,6 +23,7 @@ from datetime import timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.clock import Clock
+from payments import agency_callbacks as callbacks
 from payments import idempotency
 from payments.confirmation import lock_payment
 from payments.errors import ProviderError, ProviderUnavailable
@@ -102,6 +103,7 @@ def _record_refusal(session_factory, claim: Claim, payment_public_id: str, *, cl
         _, payment = lock_payment(session, payment_public_id)
         transition(session, payment, PaymentStatus.ERROR, cause="provider_session", clock=clock,
                    failure_code="provider_refused")
+        callbacks.payment_changed(session, payment, clock=clock)
         response = StoredResponse(201, payment_summary(payment))
         idempotency.finish(session, claim.key_id, response)
         return response

@@ -25,6 +25,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.clock import Clock
 from core.money import Money
+from payments import agency_callbacks as callbacks
 from payments.errors import PaymentNotFound
 from payments.models.billing import Bill, Payment
 from payments.providers.base import ProviderStatus, StatusReport
@@ -86,11 +87,13 @@ def apply_report(session: Session, payment_public_id: str, report: StatusReport,
                          failure_code=report.failure_code or target.value)
     if outcome is Outcome.IGNORED:
         return ReportOutcome.IGNORED
+    receipt = None
     if target is PaymentStatus.SUCCEEDED:
-        mark_bill_paid(session, bill, payment, clock=clock)
+        receipt = mark_bill_paid(session, bill, payment, clock=clock)
     elif target is PaymentStatus.DUPLICATE:
         log.error("money captured for an already paid bill", extra={"payment_id": payment.id})
         post_duplicate_capture(session, payment, clock=clock)
+    callbacks.payment_changed(session, payment, clock=clock, receipt=receipt)  # after settling: the bill is paid
     return ReportOutcome.APPLIED
 
 

@@ -21,12 +21,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from payments import agency_callbacks as callbacks
 from payments.confirmation import apply_report, lock_payment
 from payments.models.billing import LIVE_PAYMENT_STATUSES, Payment
 from payments.providers import get_provider
 from payments.providers.base import ProviderStatus, StatusReport
 from payments.starting import session_request
-from payments.states import PaymentStatus, transition
+from payments.states import Outcome, PaymentStatus, transition
 
 
 def stale_payment_ids(session: Session, *, clock: Clock, limit: int = 500) -> list[str]:
@@ -70,7 +71,8 @@ def close_payment(session: Session, payment_public_id: str, target: PaymentStatu
         # A success found now wins; a decline or error is recorded as what it was.
         apply_report(session, payment_public_id, report, cause=cause, clock=clock)
     _, payment = lock_payment(session, payment_public_id)
-    transition(session, payment, target, cause=cause, clock=clock, failure_code=target.value)
+    if transition(session, payment, target, cause=cause, clock=clock, failure_code=target.value) is Outcome.APPLIED:
+        callbacks.payment_changed(session, payment, clock=clock)
     return payment.status
 
 

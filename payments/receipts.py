@@ -66,7 +66,6 @@ def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock
     if replaces is not None:  # first, so the new receipt is the bill's only issued one
         cancel_receipt(session, replaces, clock=clock)
     # The counter's row lock, held until commit, is taken last: pending changes are written before it.
-    # An ORM insert on purpose: the agency callback hook (payments.agency_callbacks) sees new receipts.
     session.flush()
     receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
                       series=series, year=year, number=next_number(session, series, year), status="issued",

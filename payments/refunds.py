@@ -28,6 +28,7 @@ from core.errors import PermissionDenied
 from core.money import Money
 from core.outbox import job_handler, stage_job
 from payments import accounts, ledger
+from payments import agency_callbacks as callbacks
 from payments.bills import new_public_id
 from payments.confirmation import lock_payment
 from payments.errors import RefundAmountStale, RefundNotAllowed, RefundNotFound
@@ -147,11 +148,15 @@ def _book_paid_out(session: Session, bill: Bill, payment: Payment, refund: Refun
                 legs=[debit(accounts.refunds_payable(), amount), credit(accounts.provider_clearing(payment.provider),
                                                                         amount)],
                 clock=clock, bill_id=bill.id, payment_id=payment.id)
-    current = issued_receipt(session, bill.id)
+    current, replacement = issued_receipt(session, bill.id), None
     if current is not None and payment.amount - payment.refunded_amount > 0:
-        issue_receipt(session, bill, payment, clock=clock, series=current.series, replaces=current)
+        replacement = issue_receipt(session, bill, payment, clock=clock, series=current.series, replaces=current)
     elif current is not None:
         cancel_receipt(session, current, clock=clock)
+    events = [("payment.refunded", {"payment": payment, "refund": refund})]
+    if replacement is not None:
+        events.append(("receipt.issued", {"receipt": replacement}))
+    callbacks.stage_events(session, bill, events, clock=clock)
 
 
 def _book_failed(session: Session, payment: Payment, refund: Refund, failure_code: str | None, *,

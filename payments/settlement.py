@@ -22,11 +22,13 @@ from sqlalchemy.orm import Session
 from core.clock import Clock
 from core.money import Money
 from payments import accounts, ledger
+from payments import agency_callbacks as callbacks
 from payments.bill_states import BillStatus, transition_bill
 from payments.bills import live_payment, lock_bill
 from payments.errors import BillNotPayable, PaymentInProgress
 from payments.ledger import Leg, credit, debit
 from payments.models.billing import Bill, Payment
+from payments.models.receipts import Receipt
 from payments.receipts import issue_settlement_receipt
 from subsidies import quotes as subsidy_quotes
 from subsidies.errors import QuoteNotFound, QuoteNotOpen
@@ -46,8 +48,11 @@ def collection_legs(bill: Bill, *, paid: Money, provider: str | None) -> list[Le
     return ledger.without_zero_legs(legs)
 
 
-def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock) -> None:
-    """Mark ``bill`` paid (by ``payment``, or free) and post its collection; the caller holds the bill's lock."""
+def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock) -> Receipt:
+    """Mark ``bill`` paid (by ``payment``, or free), post its collection and return its receipt.
+
+    The caller holds the bill's lock, and tells the bill's agency (``agency_callbacks``) once its change is whole.
+    """
     transition_bill(session, bill, BillStatus.PAID, actor=f"payment:{payment.public_id}" if payment else "payer",
                     clock=clock)
     bill.paid_at = clock.now()
@@ -58,8 +63,9 @@ def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clo
                     kind="payment_captured" if payment else "bill_settled_free", legs=legs, clock=clock,
                     description=f"{bill.service_code} {bill.agency_reference}", bill_id=bill.id,
                     payment_id=payment.id if payment else None)
-    issue_settlement_receipt(session, bill, payment, clock=clock)
+    receipt = issue_settlement_receipt(session, bill, payment, clock=clock)
     _spend_subsidies(session, bill, clock)
+    return receipt
 
 
 def _spend_subsidies(session: Session, bill: Bill, clock: Clock) -> None:
@@ -84,7 +90,8 @@ def settle_free_bill(session: Session, bill_public_id: str, *, clock: Clock) -> 
                              code="bill_needs_payment")
     if live_payment(session, bill.id) is not None:  # requoted to 0 while an attempt was open
         raise PaymentInProgress(f"bill {bill.public_id} has a payment in progress")
-    mark_bill_paid(session, bill, None, clock=clock)
+    receipt = mark_bill_paid(session, bill, None, clock=clock)
+    callbacks.stage_event(session, bill, "receipt.issued", receipt=receipt, clock=clock)
     return bill
 
 

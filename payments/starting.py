@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from core.clock import Clock
 from core.money import Money
+from payments import agency_callbacks as callbacks
 from payments.bills import live_payment, lock_bill
 from payments.codes import new_payment_code
 from payments.confirmation import lock_payment
@@ -70,6 +71,7 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
     payment = _insert_with_fresh_code(session, values, bill)
     set_committed_value(payment, "bill", bill)  # so ``payment.bill`` needs no query once ``bill`` is dropped
     record_creation(session, payment, cause="payer", clock=clock)
+    callbacks.payment_changed(session, payment, clock=clock)  # payment.started
     return payment
 
 

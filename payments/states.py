@@ -122,7 +122,6 @@ def transition(session: Session, payment: Payment, target: PaymentStatus | str, 
     if target in FINAL:
         payment.finished_at = now
         payment.failure_code = failure_code if target in FAILED else None
-    # An ORM insert on purpose: payments.agency_callbacks notices new events when they are flushed.
     session.add(PaymentEvent(payment_id=payment.id, from_status=current.value, to_status=target.value,
                              event=event, cause=cause, provider_event_id=provider_event_id, occurred_at=now))
     session.flush()

@@ -18,8 +18,8 @@ from core.settings import PROJECT_ROOT
 from payments import agency_delivery
 from payments.agency_callbacks import sign
 from payments.agency_models import CallbackAttempt, CallbackDelivery
+from payments.expiry import expire_payment
 from payments.models.billing import Bill
-from payments.states import transition
 from tests.citizen.agency_support import create, make_client, seed_pricing
 from tests.payments.factories import make_bill, make_payment
 
@@ -102,10 +102,16 @@ def run_due(db, clock) -> int:
 
 
 def pay_events(db, clock, bill_id: str) -> None:
-    """A payment attempt that starts and then expires, committed so the hook stages its callbacks."""
-    bill = db.scalars(select(Bill).where(Bill.public_id == bill_id)).one()
+    """A payment attempt of the API-made bill that starts and then expires."""
+    start_and_expire(db, clock, db.scalars(select(Bill).where(Bill.public_id == bill_id)).one())
+
+
+def start_and_expire(db, clock, bill: Bill) -> None:
+    """A payment attempt that starts and then expires through the expiry service, each step committed."""
     payment = make_payment(db, clock, bill)
-    transition(db, payment, "expired", cause="expiry", clock=clock)
+    db.commit()
+    clock.advance(seconds=(payment.expires_at - clock.now()).total_seconds())
+    assert expire_payment(db, payment.public_id, clock=clock) == "expired"
     db.commit()
 
 
@@ -173,8 +179,7 @@ def test_the_signature_covers_the_raw_body_and_the_reference_receiver_refuses_fo
 
 def test_bills_not_made_through_the_api_have_no_callbacks(db, agency, clock):
     bill = make_bill(db, clock)
-    transition(db, make_payment(db, clock, bill), "expired", cause="expiry", clock=clock)
-    db.commit()
+    start_and_expire(db, clock, bill)
     assert db.scalars(select(CallbackDelivery).where(CallbackDelivery.bill_id == bill.id)).all() == []
 
 
