@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import PROJECT_ROOT
+from tests import provider_calls
 
 DOMAIN_PACKAGES = ("core", "identity", "agencies", "payments", "subsidies")
 PROJECT_PACKAGES = (*DOMAIN_PACKAGES, "web", "citizen", "admin", "gateway")
@@ -111,3 +112,36 @@ def test_only_core_settings_reads_the_environment():
             continue
         source = path.read_text(encoding="utf-8")
         assert "os.environ" not in source and "os.getenv" not in source, path
+
+
+def test_no_provider_is_called_while_the_caller_holds_locks_or_writes():
+    # Providers answer in seconds or time out: asked first, the answer written after (tests/provider_calls.py).
+    providers = PROJECT_ROOT / "payments" / "providers"
+    found = [line for path in _python_files(*PROJECT_PACKAGES) if providers not in path.parents
+             for line in provider_calls.suspect_calls(path, PROJECT_ROOT)]
+    assert found == []
+
+
+def test_a_planted_provider_call_under_a_lock_in_a_loop_or_in_a_transaction_is_found(tmp_path):
+    planted = tmp_path / "payments" / "planted.py"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(
+        "def under_a_lock(session, code):\n"
+        "    bill, payment = lock_payment(session, code)\n"
+        "    return get_provider(payment.provider).fetch_status(payment.provider_session_id)\n"
+        "def in_a_loop(session, payments):\n"
+        "    for payment in payments:\n"
+        "        _tell(session, payment)\n"
+        "def _tell(session, payment):\n"
+        "    get_provider(payment.provider).refund(payment)\n"
+        "    session.add(payment)\n"
+        "def in_a_transaction(factory, payment):\n"
+        "    with factory() as session, session.begin():\n"
+        "        get_provider(payment.provider).cancel_session(payment.provider_session_id)\n"
+        "def asked_first(session, payment):\n"
+        "    report = get_provider(payment.provider).fetch_status(payment.provider_session_id)\n"
+        "    lock_payment(session, payment.public_id)\n"
+        "    return report\n")
+    assert provider_calls.suspect_calls(planted, tmp_path) == [
+        "payments/planted.py:3 under_a_lock", "payments/planted.py:6 in_a_loop",
+        "payments/planted.py:12 in_a_transaction"]

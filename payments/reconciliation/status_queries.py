@@ -65,10 +65,15 @@ def query_missing_job(session: Session, payload: dict) -> None:
 
 
 def query_missing(session: Session, run_id: int, *, round_number: int = 1, clock: Clock = SYSTEM_CLOCK) -> QueryRound:
-    """Ask the provider about each live, not yet answered missing-at-provider break ``run_id`` opened."""
+    """Ask the provider about each live, not yet answered missing-at-provider break ``run_id`` opened.
+
+    Every question is asked before the first answer is written: a write holds its row until the job's
+    transaction ends, and a provider may take seconds to answer each of the following questions.
+    """
+    answers = [(broken, _ask(session, broken)) for broken in _waiting(session, run_id)]
     found = QueryRound()
-    for broken in _waiting(session, run_id):
-        _ask(session, broken, found, clock)
+    for broken, answer in answers:
+        _write(session, broken, answer, found, clock)
     if found.unanswered:
         _retry_or_give_up(session, run_id, round_number, found.unanswered, clock)
     session.flush()
@@ -82,27 +87,43 @@ def _waiting(session: Session, run_id: int) -> list[ReconBreak]:
         ReconBreak.status.in_(LIVE), ~answered).order_by(ReconBreak.id)))
 
 
-def _ask(session: Session, broken: ReconBreak, found: QueryRound, clock: Clock) -> None:
+@dataclass(frozen=True)
+class _Answer:
+    """What asking about one break gave: the provider's report, or why there is none."""
+
+    payment: Payment | None
+    report: StatusReport | None = None
+    unavailable: bool = False
+    refusal: str | None = None
+
+
+def _ask(session: Session, broken: ReconBreak) -> _Answer:
     payment = session.scalar(select(Payment).where(Payment.public_id == broken.key.removeprefix("ref:")))
     if payment is None or payment.provider_session_id is None:
+        return _Answer(payment)
+    try:
+        return _Answer(payment, report=get_provider(payment.provider).fetch_status(payment.provider_session_id))
+    except ProviderUnavailable:
+        return _Answer(payment, unavailable=True)
+    except (ProviderError, UnknownProvider) as error:
+        return _Answer(payment, refusal=error.code)
+
+
+def _write(session: Session, broken: ReconBreak, answer: _Answer, found: QueryRound, clock: Clock) -> None:
+    if answer.unavailable:
+        found.unanswered.append(broken.id)
+    elif answer.refusal is not None:
+        _note(session, broken, f"not_asked: {answer.refusal}", clock)
+        found.not_queryable.append(broken.id)
+    elif answer.report is None:
         _note(session, broken, "no_session", clock)
         found.not_queryable.append(broken.id)
-        return
-    try:
-        report = get_provider(payment.provider).fetch_status(payment.provider_session_id)
-    except ProviderUnavailable:
-        found.unanswered.append(broken.id)
-        return
-    except (ProviderError, UnknownProvider) as error:
-        _note(session, broken, f"not_asked: {error.code}", clock)
-        found.not_queryable.append(broken.id)
-        return
-    if _confirms(report, payment):
+    elif _confirms(answer.report, answer.payment):
         _note(session, broken, "confirmed", clock)
         found.confirmed.append(broken.id)
     else:
         broken.priority = DENIED_PRIORITY
-        _note(session, broken, f"denied: {_describe(report)}", clock)
+        _note(session, broken, f"denied: {_describe(answer.report)}", clock)
         found.denied.append(broken.id)
 
 
