@@ -11,6 +11,25 @@ from collections.abc import Mapping
 from flask import Flask
 
 import web
+from admin import api_clients as admin_api_clients
+from admin import finance
+from admin import views as admin_views
+from admin.policy import bp as policy_bp
+from citizen import api
+from citizen.views import (
+    account,
+    agency_links,
+    auth,
+    bills,
+    demo_agency,
+    devidp,
+    fees,
+    health,
+    pages,
+    receipts,
+    sandbox_pay,
+    webhooks,
+)
 from core.migrations import pending_migrations
 from core.settings import Settings
 from web import database, errors, i18n, input_guard, security
@@ -60,25 +79,6 @@ def create_app(config_override: Settings | Mapping[str, object] | None = None) -
 
 def _register_blueprints(app: Flask) -> None:
     """The citizen app's and the back office's blueprints, side by side on the one platform."""
-    from admin import api_clients as admin_api_clients
-    from admin import finance
-    from admin import views as admin_views
-    from admin.policy import bp as policy_bp
-    from citizen import api
-    from citizen.views import (
-        account,
-        agency_links,
-        auth,
-        bills,
-        devidp,
-        fees,
-        health,
-        pages,
-        receipts,
-        sandbox_pay,
-        webhooks,
-    )
-
     app.register_blueprint(health.bp)
     app.register_blueprint(pages.bp)
     # Templates may show who is logged in (auth/_account_nav.html); the session loads once per request.
@@ -95,8 +95,6 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_clients.bp)
     app.register_blueprint(agency_links.bp)
     if app.extensions["gateway.settings"].demo_agency_key:
-        from citizen.views import demo_agency
-
         app.register_blueprint(demo_agency.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(sandbox_pay.bp)
