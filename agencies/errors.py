@@ -34,3 +34,9 @@ class ApiClientInvalid(AgencyError):
     """An API client's registration breaks a rule (no services, an unknown scope, a bad URL)."""
 
     code = "api_client_invalid"
+
+
+class AgencyAccountInvalid(AgencyError):
+    """An agency's receiving account breaks a rule; ``details["field"]`` names the field at fault."""
+
+    code = "agency_account_invalid"

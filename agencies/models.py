@@ -1,4 +1,5 @@
-"""API client tables: an agency system that calls the API, its hashed keys, and its callback signing secrets."""
+"""Agency tables: an agency system that calls the API, its hashed keys and callback signing secrets; the account
+its citizens' bank transfers (VietQR) are paid into."""
 
 from __future__ import annotations
 
@@ -63,3 +64,24 @@ class ApiKey(Base):
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     client: Mapped[ApiClient] = relationship(back_populates="keys")
+
+
+class AgencyAccount(Base):
+    """The bank account an agency receives citizens' transfers on (VietQR): one per agency, set by an admin."""
+
+    __tablename__ = "agency_accounts"
+    __table_args__ = (CheckConstraint("length(bank_bin) = 6", name="bank_bin_six_digits"),
+                      CheckConstraint("length(account_number) BETWEEN 1 AND 19", name="account_number_length"),
+                      CheckConstraint("length(holder_name) BETWEEN 1 AND 50", name="holder_name_length"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    #: The collecting agency (bills.agency_code, api_clients.agency_code).
+    agency_code: Mapped[str] = mapped_column(String(50), unique=True)
+    #: The bank's NAPAS BIN (six digits, e.g. 970436 Vietcombank).
+    bank_bin: Mapped[str] = mapped_column(String(6))
+    #: Letters or digits only, as the bank app expects it.
+    account_number: Mapped[str] = mapped_column(String(19))
+    #: As the bank registers it: upper-case ASCII letters, digits and spaces.
+    holder_name: Mapped[str] = mapped_column(String(50))
+    updated_by: Mapped[str] = mapped_column(String(255))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)

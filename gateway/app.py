@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from flask import Flask
 
 import web
+from admin import agency_accounts as admin_agency_accounts
 from admin import api_clients as admin_api_clients
 from admin import finance
 from admin import views as admin_views
@@ -93,6 +94,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(finance.bp)
     app.register_blueprint(policy_bp)
     app.register_blueprint(admin_api_clients.bp)
+    app.register_blueprint(admin_agency_accounts.bp)
     app.register_blueprint(agency_links.bp)
     if app.extensions["gateway.settings"].demo_agency_key:
         app.register_blueprint(demo_agency.bp)

@@ -51,6 +51,36 @@ def _seed_demo_agency(session: Session) -> int:
 
 SEEDERS.append(("demo agency API client", _seed_demo_agency))
 
+#: Demo receiving accounts (agency code, holder) at Vietcombank (970436), all on the one account the built-in
+#: ``dev-bank`` feed reports on (web.runtime.DEV_BANK_ACCOUNT), so every demo bill can be paid by VietQR end to
+#: end: the demo bills' agencies (citizen/demo_bills.py) and the demo agency's API client (web/agency_runtime.py).
+DEMO_BANK_BIN, DEMO_ACCOUNT_NUMBER = "970436", "0011001234567"
+DEMO_RECEIVING_ACCOUNTS: tuple[tuple[str, str], ...] = (
+    ("HN-CA", "CONG AN THANH PHO HA NOI"),
+    ("HCM-CA", "CONG AN THANH PHO HO CHI MINH"),
+    ("DEMO-STP", "SO TU PHAP HA NOI"),
+)
+
+
+def _seed_demo_receiving_accounts(session: Session) -> int:
+    """A demo receiving account for each demo agency that has none (never in production, never replacing one)."""
+    from agencies.accounts import receiving_account, set_receiving_account
+    from core.clock import SYSTEM_CLOCK
+    from core.settings import Settings
+
+    if Settings.from_env().production:
+        return 0
+    added = 0
+    for agency_code, holder in DEMO_RECEIVING_ACCOUNTS:
+        if receiving_account(session, agency_code) is None:
+            set_receiving_account(session, agency_code, bank_bin=DEMO_BANK_BIN, account_number=DEMO_ACCOUNT_NUMBER,
+                                  holder_name=holder, actor="seed", clock=SYSTEM_CLOCK)
+            added += 1
+    return added
+
+
+SEEDERS.append(("demo agencies' receiving accounts (VietQR)", _seed_demo_receiving_accounts))
+
 
 def seed_all(session: Session) -> dict[str, int]:
     """Run every seeder in order; return rows added by each."""

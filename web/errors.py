@@ -60,6 +60,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     agency_errors.AgencyError: 400,
     agency_errors.ApiClientNotFound: 404,
     agency_errors.ApiClientInvalid: 422,
+    agency_errors.AgencyAccountInvalid: 422,
     payment_errors.PaymentError: 400,
     payment_errors.LedgerError: 500,
     payment_errors.LedgerPeriodClosed: 409,

@@ -169,6 +169,11 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("api_clients.set_active", "POST"): ("/admin/api-clients/999999/active", staff(SYSTEM_ADMIN), 404),
     ("api_clients.resend_delivery", "POST"): ("/admin/api-clients/999999/deliveries/999999/resend",
                                               staff(SYSTEM_ADMIN), 404),
+    # agencies' receiving accounts (VietQR): system admins only; an empty form is refused (422).
+    ("agency_accounts.index", "GET"): ("/admin/agencies/accounts/", staff(SYSTEM_ADMIN), 200),
+    ("agency_accounts.add", "POST"): ("/admin/agencies/accounts/", staff(SYSTEM_ADMIN), 422),
+    ("agency_accounts.edit", "GET"): ("/admin/agencies/accounts/NO-AGENCY", staff(SYSTEM_ADMIN), 200),
+    ("agency_accounts.update", "POST"): ("/admin/agencies/accounts/NO-AGENCY", staff(SYSTEM_ADMIN), 422),
     # the demo agency (embedded default only; 404 until `python -m gateway seed` registered its client)
     ("demo_agency.page", "GET"): ("/demo/agency", PUBLIC, 404),
     ("demo_agency.create", "POST"): ("/demo/agency/bills", PUBLIC, 404),
