@@ -3,6 +3,7 @@ raises ``SettingsError`` naming the variable (never echoing a secret)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -195,3 +196,21 @@ def demo_agency_key(name: str, raw: str) -> str:
     if value and len(value) < 24:
         raise SettingsError(name, "must be at least 24 characters when set")
     return value
+
+
+_CONNECTION = re.compile(r"([a-z0-9][a-z0-9-]{0,63})=([0-9A-Za-z]{1,19}):(apikey|hmac):([^:,\s]{16,})"
+                         r"(?::([A-Za-z0-9-]{1,64}))?")
+
+
+def bank_connections(name: str, raw: str) -> tuple[tuple[str, str, str, str, str], ...]:
+    """``name=account:apikey:KEY`` or ``name=account:hmac:SECRET[:Header]``, comma-separated, each feed once."""
+    found = []
+    for part in (p.strip() for p in raw.split(",") if p.strip()):
+        match = _CONNECTION.fullmatch(part)
+        if match is None:  # never echo the part: it holds a secret
+            raise SettingsError(name, "must be comma-separated name=account:apikey:KEY or "
+                                      "name=account:hmac:SECRET[:Header] (keys of 16+ characters)")
+        found.append((match[1], match[2], match[3], match[4], match[5] or "X-Signature"))
+    if len({connection[0] for connection in found}) != len(found):
+        raise SettingsError(name, "names a bank connection twice")
+    return tuple(found)

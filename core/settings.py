@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from core.setting_values import (
     DEMO_AGENCY_KEY,
     SettingsError,
+    bank_connections,
     boolean,
     choice,
     claim_name,
@@ -149,6 +150,12 @@ VARIABLES: tuple[Variable, ...] = (
              "Comma-separated Stripe webhook signing secrets (`whsec_…`); several during a rotation.", secret=True),
     Variable("GATEWAY_STRIPE_API_BASE", optional_http_url, lambda v: "",
              "Another address for the Stripe API (a local fake in tests); empty: Stripe's own."),
+    Variable("GATEWAY_VIETQR_ENABLED", boolean, lambda v: "true",
+             "Offer payment by VietQR bank transfer to the agency's receiving account (set in the back office)."),
+    Variable("GATEWAY_BANK_CONNECTIONS", bank_connections, lambda v: "",
+             "The bank feeds that report transfers on agencies' accounts, comma-separated "
+             "`name=account:apikey:KEY` or `name=account:hmac:SECRET[:Header]`; each posts to "
+             "`/webhooks/bank/<name>`. Empty outside production: the built-in `dev-bank` stand-in.", secret=True),
     Variable("GATEWAY_PAYMENT_EXPIRY_MINUTES", positive_int, lambda v: "30",
              "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
     Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", positive_int, lambda v: "1000000",
@@ -198,6 +205,8 @@ class Settings:
     stripe_secret_key: str
     stripe_webhook_secrets: tuple[str, ...]
     stripe_api_base: str
+    vietqr_enabled: bool
+    bank_connections: tuple[tuple[str, str, str, str, str], ...]
     payment_expiry_minutes: int
     refund_approval_threshold: int
     demo_agency_key: str

@@ -23,12 +23,14 @@ from citizen.views import (
     auth,
     bills,
     demo_agency,
+    dev_bank,
     devidp,
     fees,
     health,
     pages,
     receipts,
     sandbox_pay,
+    vietqr_pay,
     webhooks,
 )
 from core.migrations import pending_migrations
@@ -100,5 +102,8 @@ def _register_blueprints(app: Flask) -> None:
         app.register_blueprint(demo_agency.bp)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(sandbox_pay.bp)
+    app.register_blueprint(vietqr_pay.bp)
+    if "dev-bank" in app.extensions["gateway.runtime"].bank_connections:  # the built-in stand-in's feed
+        app.register_blueprint(dev_bank.bp)
     app.register_blueprint(bills.bp)
     app.register_blueprint(receipts.bp)

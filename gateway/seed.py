@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from core.geography import seed_provinces
 from subsidies.seed import seed_catalogue, seed_rules
+from web.runtime import DEV_BANK_ACCOUNT
 
 #: (what it seeds, seeder returning how many rows it added). Later capabilities append theirs.
 SEEDERS: list[tuple[str, Callable[[Session], int]]] = [
@@ -54,7 +55,7 @@ SEEDERS.append(("demo agency API client", _seed_demo_agency))
 #: Demo receiving accounts (agency code, holder) at Vietcombank (970436), all on the one account the built-in
 #: ``dev-bank`` feed reports on (web.runtime.DEV_BANK_ACCOUNT), so every demo bill can be paid by VietQR end to
 #: end: the demo bills' agencies (citizen/demo_bills.py) and the demo agency's API client (web/agency_runtime.py).
-DEMO_BANK_BIN, DEMO_ACCOUNT_NUMBER = "970436", "0011001234567"
+DEMO_BANK_BIN, DEMO_ACCOUNT_NUMBER = "970436", DEV_BANK_ACCOUNT
 DEMO_RECEIVING_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("HN-CA", "CONG AN THANH PHO HA NOI"),
     ("HCM-CA", "CONG AN THANH PHO HO CHI MINH"),

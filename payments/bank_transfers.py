@@ -71,6 +71,23 @@ class BankTransfer:
         return f"bank:{self.connection}:{self.feed_id}"
 
 
+_CONNECTIONS: dict[str, BankConnection] = {}
+
+
+def register_connections(connections: list[BankConnection]) -> None:
+    """Make the configured feeds the known ones (the runtime does, in the web app and the worker alike)."""
+    _CONNECTIONS.clear()
+    _CONNECTIONS.update({connection.name: connection for connection in connections})
+
+
+def get_connection(name: str) -> BankConnection:
+    """The feed named ``name``; refused (``bank_connection_unknown``) if none is configured."""
+    try:
+        return _CONNECTIONS[name]
+    except KeyError:
+        raise BankNotificationRejected(f"no bank connection {name[:64]!r}", code="bank_connection_unknown") from None
+
+
 def authenticate(connection: BankConnection, headers: Mapping[str, str], raw_body: bytes) -> None:
     """Refuse (``bank_notification_unauthenticated``) a notification the connection's secret did not send."""
     if connection.api_key:

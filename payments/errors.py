@@ -177,3 +177,9 @@ class BankNotificationRejected(PaymentError):
     the shape of one (the ``code`` says which)."""
 
     code = "bank_notification_rejected"
+
+
+class NoReceivingAccount(PaymentError):
+    """The bill's agency has no receiving account yet (back office): it cannot be paid by VietQR."""
+
+    code = "agency_has_no_receiving_account"

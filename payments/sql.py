@@ -28,8 +28,7 @@ def insert_entity_if_absent(session: Session, entity: type[T], values: dict[str,
 
     Without ``conflict_columns`` any unique index of the table counts as a conflict (partial ones too).
     A plain ``INSERT … RETURNING`` every column, the row then made the object the ORM would have loaded:
-    about a third of the CPU of an ORM-enabled INSERT, on paths that run for every payment. (Not for rows
-    that flush hooks watch, such as payment events and receipts: this insert is not a flush.)
+    about a third of the CPU of an ORM-enabled INSERT, on paths that run for every payment.
     """
     conflict = tuple(conflict_columns) if conflict_columns else ANY_UNIQUE
     return execute_entity_insert(session, entity, _insert(_dialect_name(session), entity.__table__, conflict, "row"),

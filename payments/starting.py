@@ -32,6 +32,7 @@ from payments.providers import get_provider
 from payments.providers.base import ProviderSession, SessionRequest
 from payments.sql import insert_entity_if_absent
 from payments.states import PaymentStatus, record_creation, transition
+from payments.vietqr_payments import require_receiving_account
 
 #: How long a payment may stay unfinished before the sweeper expires it (GOV.UK Pay uses 90 minutes).
 DEFAULT_EXPIRY_WINDOW = timedelta(minutes=30)
@@ -63,6 +64,7 @@ def create_payment(session: Session, bill_public_id: str, *, provider_name: str,
     if bill.amount_due == 0:
         raise BillNotPayable(f"bill {bill.public_id} is free; settle it without a provider", code="bill_is_free")
     require_eid_level(bill, payer.eid_level)
+    require_receiving_account(session, bill, provider_name)
     now = clock.now()
     values = {"bill_id": bill.id, "provider": provider_name, "status": PaymentStatus.CREATED.value,
               "amount": bill.amount_due, "currency": bill.currency, "refunded_amount": 0, "return_url": return_url,

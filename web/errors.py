@@ -68,6 +68,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     payment_errors.ProviderError: 502,
     payment_errors.ProviderUnavailable: 503,
     payment_errors.RefundAmountStale: 412,
+    payment_errors.NoReceivingAccount: 409,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

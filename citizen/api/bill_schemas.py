@@ -159,3 +159,14 @@ class ReceiptSchema(ma.Schema):
     method = fields.String()
     collected_at = fields.String(metadata={"format": "date-time"})
     issued_at = fields.String(metadata={"format": "date-time"})
+
+
+class VietQrSchema(ma.Schema):
+    """The bill's open VietQR attempt: the payload to draw as a QR (or ``?format=png``), and what it says."""
+
+    payload = fields.String(metadata={"description": "EMVCo merchant-presented QR payload (NAPAS 247), CRC checked"})
+    amount = fields.Integer(metadata={"description": "Whole đồng"})
+    currency = fields.String(metadata={"example": "VND"})
+    code = fields.String(metadata={"description": "The payment code the transfer's content carries",
+                                   "example": "GW7K2M9Q4XAB"})
+    expires_at = fields.String(metadata={"format": "date-time"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, request
+from flask import Response, current_app, request
 from marshmallow import RAISE
 
 from agencies.clients import return_url_allowed
+from citizen.agency_vietqr import open_vietqr
 from citizen.api import ErrorSchema, agency_auth, api_blueprint
 from citizen.api.agency_auth import need
 from citizen.api.bill_schemas import (
@@ -19,7 +20,9 @@ from citizen.api.bill_schemas import (
     ReceiptSchema,
     RefundCreateSchema,
     RefundSchema,
+    VietQrSchema,
 )
+from citizen.qr_images import qr_png
 from core.clock import SYSTEM_CLOCK
 from core.errors import NotFound, ValidationFailed
 from core.money import Money
@@ -32,7 +35,7 @@ from payments.idempotency import StoredResponse
 from payments.receipts import issued_receipt
 from payments.refunds import request_refund
 from payments.states import PaymentStatus
-from web.database import db_session
+from web.database import db_session, get_database
 from web.identity_runtime import get_identity
 from web.payments_runtime import payment_limits
 
@@ -165,6 +168,26 @@ def get_receipt(bill_id: str):
     if receipt is None:
         raise NotFound(f"bill {bill_id} has no valid receipt", code="receipt_not_found")
     return receipt_resource(receipt)
+
+
+@blp.route("/<bill_id>/vietqr", methods=["GET"])
+@blp.response(200, VietQrSchema)
+@blp.doc(security=BEARER, description=f"Needs the create scope: opens a VietQR attempt if the bill has none open. "
+         "`?format=png` answers the QR as a PNG image. Errors: "
+         f"{AUTH_ERRORS}, 404 bill_not_found, 409 payment_in_progress (another method's attempt is open), "
+         "bill_not_payable, agency_has_no_receiving_account.")
+def get_vietqr(bill_id: str):
+    """The bill's open VietQR attempt: payload, amount, currency, code and expiry."""
+    client = need("create")
+    bill, link = agency_bills.get_agency_bill(db_session(), client.id, bill_id)
+    db_session().commit()  # the attempt is opened in phases of its own: hold no transaction open meanwhile
+    found = open_vietqr(get_database().session_factory, client_id=client.id, bill=bill,
+                        return_url=link.return_url or "", clock=SYSTEM_CLOCK,
+                        expiry_window=payment_limits().expiry_window)
+    if request.args.get("format") == "png":
+        return Response(qr_png(found.payload), mimetype="image/png")
+    return {"payload": found.payload, "amount": found.amount.amount, "currency": found.amount.currency,
+            "code": found.code, "expires_at": found.expires_at.isoformat()}
 
 
 @blp.route("/<bill_id>/refunds", methods=["POST"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 
 from core.clock import SYSTEM_CLOCK
+from payments.bank_intake import receive
+from payments.bank_transfers import ACCEPTED
 from payments.errors import PaymentError
 from payments.notifications import receive_notification
 from web.auth import public
@@ -42,3 +44,15 @@ def stripe():
 def sandbox():
     """The sandbox provider's signed notifications (``Sandbox-Signature``)."""
     return _receive("sandbox")
+
+
+@bp.post("/bank/<connection>")
+@public
+def bank(connection: str):
+    """A bank feed's transfer on an agency's account (SePay-shaped JSON), authenticated as the feed is set up.
+
+    Answered ``{"success": true}`` once the transfer is recorded (also for a retried delivery, which changes
+    nothing); what the money did is the gateway's business, not the feed's.
+    """
+    receive(db_session(), connection, request.headers, request.get_data(cache=False), clock=SYSTEM_CLOCK)
+    return jsonify(ACCEPTED), 200

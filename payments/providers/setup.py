@@ -9,13 +9,15 @@ from payments.providers import register_provider
 from payments.providers.base import PaymentProvider
 from payments.providers.sandbox import SandboxProvider
 from payments.providers.sandbox_store import SandboxStore
+from payments.providers.vietqr import VietQrProvider
 
 
 def configure_providers(*, base_url: str, clock: Clock, sandbox_secret: str | None,
                         sandbox_store: SandboxStore | None = None, stripe_secret_key: str | None = None,
                         stripe_webhook_secrets: Sequence[str] = (),
-                        stripe_api_base: str | None = None) -> list[PaymentProvider]:
-    """Register the sandbox (when it has a secret and a store) and Stripe (when it has a key); return them."""
+                        stripe_api_base: str | None = None, vietqr: bool = False) -> list[PaymentProvider]:
+    """Register the sandbox (when it has a secret and a store), Stripe (when it has a key) and VietQR (when
+    asked); return them."""
     providers: list[PaymentProvider] = []
     if sandbox_secret and sandbox_store is not None:
         providers.append(SandboxProvider(secret=sandbox_secret, base_url=base_url, clock=clock, store=sandbox_store))
@@ -24,6 +26,8 @@ def configure_providers(*, base_url: str, clock: Clock, sandbox_secret: str | No
 
         providers.append(StripeProvider(secret_key=stripe_secret_key, webhook_secrets=stripe_webhook_secrets,
                                         clock=clock, api_base=stripe_api_base))
+    if vietqr:
+        providers.append(VietQrProvider(base_url=base_url, clock=clock))
     for provider in providers:
         register_provider(provider)
     return providers

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, defer
 
 from core.errors import NotFound
 from payments.reconciliation.breaks import LIVE, escalates_on, is_escalated
+from payments.reconciliation.feed_breaks import FEED_RULES
 from payments.reconciliation.matching import MatchingPolicy
 from payments.reconciliation.models import ReportFile, ReportStatement
 from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconConfirmation, ReconResult, ReconRun
@@ -111,8 +112,10 @@ def get_run(session: Session, run_id: int) -> ReconRun:
 
 
 def list_runs(session: Session, limit: int = 50) -> list[ReconRun]:
-    """The newest runs first."""
-    return list(session.scalars(select(ReconRun).order_by(ReconRun.id.desc()).limit(limit)))
+    """The newest runs first; a bank feed's one-break runs are not runs an officer signs off (their breaks are
+    on the workbench)."""
+    return list(session.scalars(select(ReconRun).where(ReconRun.rule_version != FEED_RULES)
+                                .order_by(ReconRun.id.desc()).limit(limit)))
 
 
 @dataclass(frozen=True)

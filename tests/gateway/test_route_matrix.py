@@ -137,6 +137,14 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("webhooks.stripe", "POST"): ("/webhooks/stripe", PUBLIC, 422),
     ("webhooks.sandbox", "POST"): ("/webhooks/sandbox", PUBLIC, 400),
     ("sandbox.checkout", "GET"): ("/sandbox/pay/sbx_000000000000000000000000", PUBLIC, 404),
+    # VietQR: the QR page and its image are public like a hosted page (no payer data on them); bank feeds
+    # authenticate by their own key; the test bank exists only with the built-in feed (not in production).
+    ("webhooks.bank", "POST"): ("/webhooks/bank/nobody", PUBLIC, 400),
+    ("vietqr.show", "GET"): ("/pay/vietqr/GW0000000000", PUBLIC, 404),
+    ("vietqr.png", "GET"): ("/pay/vietqr/GW0000000000.png", PUBLIC, 404),
+    ("vietqr.status", "GET"): ("/pay/vietqr/GW0000000000/status", PUBLIC, 404),
+    ("dev_bank.show", "GET"): ("/dev-bank/GW0000000000", PUBLIC, 404),
+    ("dev_bank.send", "POST"): ("/dev-bank/GW0000000000", PUBLIC, 404),
     ("sandbox.submit", "POST"): ("/sandbox/pay/sbx_000000000000000000000000", PUBLIC, 404),
     ("bills.index", "GET"): ("/bills/", citizen(1), 200),
     ("bills.history", "GET"): ("/bills/history", citizen(1), 200),
@@ -157,6 +165,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("api_bills.cancel_bill", "POST"): ("/api/v1/bills/NO-BILL/cancel", PUBLIC, 401),
     ("api_bills.list_payments", "GET"): ("/api/v1/bills/NO-BILL/payments", PUBLIC, 401),
     ("api_bills.get_receipt", "GET"): ("/api/v1/bills/NO-BILL/receipt", PUBLIC, 401),
+    ("api_bills.get_vietqr", "GET"): ("/api/v1/bills/NO-BILL/vietqr", PUBLIC, 401),
     ("api_bills.create_refund", "POST"): ("/api/v1/bills/NO-BILL/refunds", PUBLIC, 401),
     ("api_docs_page.api_docs", "GET"): ("/api/v1/docs", PUBLIC, 200),
     ("agency_links.follow", "GET"): ("/pay/NO-TOKEN", PUBLIC, 404),
