@@ -35,7 +35,7 @@ def consent():
     next_path = safe_next(request.values.get("next"), "/account/")
     if request.method == "POST":
         give_consent(db_session(), citizen, request_id=g.get("request_id"))
-        return redirect(next_path)
+        return redirect(next_path, 303)  # after a POST: the browser GETs the next page
     return render_template("account/consent.html", citizen=citizen, claims=NOTICE_CLAIMS, next_path=next_path,
                            residence=_residence(citizen))
 

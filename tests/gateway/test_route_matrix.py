@@ -53,7 +53,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("auth.step_up", "GET"): ("/auth/step-up", PUBLIC, 200),
     ("auth.level_two", "GET"): ("/auth/level-2", PUBLIC, 200),
     ("account.consent", "GET"): ("/account/consent", citizen(0), 200),
-    ("account.consent", "POST"): ("/account/consent", citizen(0), 302),
+    ("account.consent", "POST"): ("/account/consent", citizen(0), 303),
     ("account.profile", "GET"): ("/account/", citizen(1), 200),
     ("account.download", "GET"): ("/account/data.json", citizen(1), 200),
     ("admin.home", "GET"): ("/admin/", staff(), 200),

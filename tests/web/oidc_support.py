@@ -63,7 +63,7 @@ def login(client: FlaskClient, subject: str = HN_LEVEL2, *, start_path: str = "/
         page = client.get(local(response.location))
         token = dict(_HIDDEN.findall(page.get_data(as_text=True)))["csrf_token"]
         agreed = client.post("/account/consent", data={"csrf_token": token, "next": "/account/"})
-        assert agreed.status_code == 302
+        assert agreed.status_code == 303
     return response
 
 
