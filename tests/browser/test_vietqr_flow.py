@@ -12,9 +12,11 @@ from agencies.accounts import set_receiving_account
 from citizen.demo_bills import seed_demo_bills
 from core.clock import SYSTEM_CLOCK
 from core.geography import seed_provinces
+from identity.devidp.seed import seed_demo_staff
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.browser.conftest import served_gateway
 from tests.browser_fixtures import screenshot
+from tests.deployed.conftest import staff_page
 from web.identity_runtime import personal_id_vault
 from web.runtime import DEV_BANK_ACCOUNT
 
@@ -29,6 +31,7 @@ def server(tmp_path_factory):
         seed_catalogue(session)
         seed_rules(session)
         seed_demo_bills(session, personal_id_vault(settings))
+        seed_demo_staff(session, settings.base_url + "/dev-idp")
         set_receiving_account(session, "HCM-CA", bank_bin="970436", account_number=DEV_BANK_ACCOUNT,
                               holder_name="CONG AN THANH PHO HO CHI MINH", actor="seed", clock=SYSTEM_CLOCK)
 
@@ -36,7 +39,8 @@ def server(tmp_path_factory):
         yield base_url
 
 
-def test_a_citizen_pays_by_vietqr_through_the_test_bank_and_the_page_turns_paid_to_the_receipt(server, page):
+def test_a_citizen_pays_by_vietqr_through_the_test_bank_and_a_short_transfer_is_returned_by_finance(
+        server, page, chromium):
     page.goto(server + "/bills/")
     page.get_by_role("button", name="Lê Minh Châu").click()
     page.wait_for_load_state()
@@ -57,6 +61,10 @@ def test_a_citizen_pays_by_vietqr_through_the_test_bank_and_the_page_turns_paid_
     page.wait_for_load_state()
     expect(page.get_by_text(code).first).to_be_visible()  # the decoded QR names the payment
     screenshot(page, "vietqr-test-bank-360px")
+    # First 10,000 ₫ short: the bill stays open and the money waits for the finance office.
+    page.get_by_role("button", name="Chuyển thiếu 10.000 ₫").click()
+    page.wait_for_url(re.compile(rf"/pay/vietqr/{code}$"))
+    page.get_by_role("link", name="Thanh toán bằng ứng dụng ngân hàng thử nghiệm").click()
     page.get_by_role("button", name="Chuyển đúng số tiền").click()
     page.wait_for_url(re.compile(rf"/pay/vietqr/{code}$"))
     # The worker delivers the feed's notification; the page polls and turns to paid without a click.
@@ -67,3 +75,23 @@ def test_a_citizen_pays_by_vietqr_through_the_test_bank_and_the_page_turns_paid_
     page.get_by_role("link", name="Xem biên lai").click()
     page.wait_for_load_state()
     assert page.get_by_role("heading", level=1).inner_text().startswith("Biên lai BLTT")
+    _finance_returns_the_short_transfer(server, chromium, code)
+
+
+def _finance_returns_the_short_transfer(server: str, chromium, code: str) -> None:
+    """The short transfer is a break on the workbench: an officer proposes returning it, an approver posts it."""
+    officer_context, officer = staff_page(chromium, server, "/admin/finance/breaks", "Ngô Thị Thu")
+    officer.get_by_role("row", name=re.compile("lệch số tiền")).get_by_role("link").first.click()
+    expect(officer.get_by_text(code).first).to_be_visible()  # the break names the payment the transfer named
+    officer.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Người nộp chuyển thiếu: hoàn trả")
+    officer.get_by_label("Bút toán").select_option("reclassify_suspense")
+    officer.locator("#account").select_option("refunds_payable")
+    officer.get_by_label("Số tiền (đồng, không lẻ)").fill("190.000")
+    officer.get_by_role("button", name="Đề xuất cách xử lý").click()
+    expect(officer.get_by_text("đã đề xuất xử lý", exact=True).first).to_be_visible()
+    approver_context, approver = staff_page(chromium, server, officer.url.removeprefix(server), "Đặng Văn Phúc")
+    approver.get_by_role("button", name="Phê duyệt cách xử lý").click()
+    expect(approver.get_by_role("heading", name="Đã ghi sổ cái")).to_be_visible()
+    screenshot(approver, "vietqr-short-transfer-break-posted")
+    officer_context.close()
+    approver_context.close()
