@@ -7,7 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import case, func, select
 
 from agencies.accounts import set_receiving_account
 from core.money import vnd
@@ -18,7 +20,7 @@ from payments.bills import cancel_bill
 from payments.ledger import balance
 from payments.models.bank_transfers import BankTransferRecord
 from payments.models.billing import Bill, Payment
-from payments.models.ledger import LedgerTransaction
+from payments.models.ledger import LedgerPosting, LedgerTransaction
 from payments.models.receipts import Receipt
 from payments.providers import register_provider, unregister_provider
 from payments.providers.vietqr import VietQrProvider
@@ -176,3 +178,28 @@ def test_ten_concurrent_deliveries_of_one_transfer_pay_once_with_one_posting(pos
         bank = select(func.count()).select_from(LedgerTransaction).where(LedgerTransaction.kind == "bank_transfer")
         assert session.scalar(bank) == 1
         assert session.scalar(select(Payment.status).where(Payment.public_id == code)) == "succeeded"
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(order=st.permutations(["webhook", "retry", "second_feed", "short", "after_paid"]))
+def test_in_any_order_of_deliveries_the_bill_is_paid_once_with_one_receipt_and_a_balanced_ledger(db, clock, vietqr,
+                                                                                               order):
+    savepoint = db.begin_nested()
+    try:
+        payment = make_payment(db, clock, provider="vietqr")
+        exact = arrived(payment.public_id, clock=clock, feed_id="sepay-9", reference="MBVCB.9")
+        deliveries = {"webhook": exact, "retry": exact,
+                      "second_feed": arrived(payment.public_id, clock=clock, connection="aggregator",
+                                             feed_id="agg-9", reference="MBVCB.9"),
+                      "short": arrived(payment.public_id, 150_000, clock=clock),
+                      "after_paid": arrived(payment.public_id, clock=clock)}
+        taken = [take_transfer(db, deliveries[name], clock=clock) for name in order]
+        assert _status(db, payment) == ("succeeded", "paid")
+        assert db.scalar(select(func.count()).select_from(Receipt).where(Receipt.bill_id == payment.bill_id)) == 1
+        assert sum(t.outcome == "paid" and not t.repeated for t in taken) == 1
+        signed = case((LedgerPosting.side == "debit", LedgerPosting.amount), else_=-LedgerPosting.amount)
+        assert db.scalar(select(func.sum(signed))) == 0  # debits and credits of every transaction cancel
+        # What the bank received is on the account: the exact transfer once, and the two it holds for an officer.
+        assert balance(db, accounts.suspense().code) == vnd(-350_000)
+    finally:
+        savepoint.rollback()
