@@ -35,7 +35,7 @@ class _Forms(HTMLParser):
         attrs = dict(attrs)
         if tag == "form":
             self.forms.append(Form(attrs.get("action") or ""))
-        elif tag == "input" and self.forms and attrs.get("name"):
+        elif tag == "input" and self.forms and attrs.get("name") and _sent(attrs):
             self.forms[-1].fields[attrs["name"]] = attrs.get("value") or ""
         elif tag == "button" and self.forms:
             self._button = [attrs.get("name") or "", attrs.get("value") or "", ""]
@@ -48,6 +48,11 @@ class _Forms(HTMLParser):
         if tag == "button" and self._button is not None:
             self.forms[-1].buttons.append((self._button[0], self._button[1], self._button[2].strip()))
             self._button = None
+
+
+def _sent(attrs: dict) -> bool:
+    """A browser sends a radio button or a checkbox only when it is checked (the bill page's payment methods)."""
+    return attrs.get("type") not in ("radio", "checkbox") or "checked" in attrs
 
 
 def forms(page: str) -> list[Form]:
