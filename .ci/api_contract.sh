@@ -19,7 +19,7 @@ from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
 from core.settings import Settings
 from web.agency_runtime import DEMO_CLIENT, keyring_for
-from identity.api_clients import find_by_key, update_client
+from agencies.clients import find_by_key, update_client
 
 settings = Settings.from_env()
 with make_session_factory(make_engine(settings.database_url))() as session, session.begin():
