@@ -51,7 +51,7 @@ IDEMPOTENCY_HEADER = [{"in": "header", "name": "Idempotency-Key", "required": Tr
 #: by operationId (the view's name, see OperationIdPlugin) so that they survive a change of path.
 BILL_LINKS = {name: {"operationId": operation_id, "parameters": {"bill_id": "$response.body#/id"}}
               for name, operation_id in (("GetBill", "get_bill"), ("CancelBill", "cancel_bill"),
-                                         ("ListPayments", "list_payments"))}
+                                         ("ListPayments", "list_payments"), ("GetVietQr", "get_vietqr"))}
 #: Keyed 201 as an int like @blp.response's: flask-smorest merges by key, and a "201" would be a second
 #: entry that replaces the documented response (its description and schema) when the document is written.
 CREATED_WITH_LINKS = {201: {"links": BILL_LINKS}}
