@@ -83,8 +83,7 @@ def take_transfer(session: Session, transfer: BankTransfer, *, clock: Clock) -> 
     if reason is not None:
         open_feed_break(session, account=transfer.account_number, connection=transfer.connection, reason=reason,
                         code=payment.public_id if payment is not None else None, line_key=line_key,
-                        day=_day(transfer), ours=payment.amount if payment is not None else None,
-                        theirs=transfer.amount.amount, clock=clock)
+                        day=_day(transfer), ours=None, theirs=transfer.amount.amount, clock=clock)
     return _finish(record, "paid" if reason is None else "held", reason or "")
 
 

@@ -3,10 +3,12 @@
 A held transfer (``payments.bank_intake``) is money on an agency's account that must go back or be
 applied: the finance officer should see it at once, on the same workbench as the breaks statement runs
 open. So it opens a break of the account's scope (``bank:<account>``) with the kind and the key a
-statement run gives the same line: ``ref:<code>`` for a transfer naming our payment at the wrong amount,
-too late or for a closed bill, ``line:<reference|day|amount>`` for one no payment claims or one that pays
-a bill twice. When the statement is reconciled, the run finds the same difference and keeps the same
-break instead of opening a second one.
+statement run gives the same line: our reconciliation items are the payments that succeeded, so a
+transfer for an attempt that did not (short, over, late, to a cancelled bill, no or an unknown code) is
+money unknown to us (``missing_internally``), and a second transfer for a paid bill a duplicate
+(``duplicate_at_provider``), both keyed by the bank line (``line:<reference|day|amount>``). When the
+statement is reconciled, the run finds the same break and keeps it. The feed's reason and the payment the
+transfer named are written on the break as its first note, for the officer.
 
 Each held transfer's break hangs off a run of its own (rule version ``bank-feed``, the day it arrived),
 which records which feed reported it; such a run has no results and is not one an officer signs off.
@@ -16,27 +18,32 @@ from __future__ import annotations
 
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
+from payments.reconciliation.break_states import annotate
 from payments.reconciliation.breaks import Difference, break_key, record_differences
-from payments.reconciliation.runs import ReconRun
+from payments.reconciliation.runs import ReconBreak, ReconRun
 
 FEED_RULES = "bank-feed"
-#: A held transfer's reason -> the break kind a statement run gives the same line.
-KIND_OF_REASON = {"amount_short": "amount_mismatch", "amount_over": "amount_mismatch", "late": "date_out_of_window",
-                  "already_paid": "duplicate_at_provider", "bill_cancelled": "status_mismatch",
-                  "payment_closed": "status_mismatch", "not_a_transfer_payment": "status_mismatch",
-                  "no_code": "missing_internally", "unknown_code": "missing_internally"}
+#: The start of the note a feed break carries: why the transfer was held, and the payment code it named.
+FEED_NOTE = "held_by_bank_feed"
+#: The one held reason a statement run sees differently from "unknown to us": a paid bill paid again.
+DUPLICATE_REASONS = frozenset({"already_paid"})
 
 
 def open_feed_break(session: Session, *, account: str, connection: str, reason: str, code: str | None,
                     line_key: str, day: date, ours: int | None, theirs: int, clock: Clock) -> None:
-    """Open (or keep) the break of a transfer held for ``reason`` on ``account``'s scope."""
-    kind = KIND_OF_REASON[reason]
+    """Open (or keep) the break of a transfer held for ``reason`` on ``account``'s scope, noting why."""
+    kind = "duplicate_at_provider" if reason in DUPLICATE_REASONS else "missing_internally"
     run = _feed_run(session, f"bank:{account}", connection, clock)
-    difference = Difference(kind, break_key(kind, code, line_key), day, ours, theirs)
-    record_differences(session, run, [difference], closes=(), window=(day, day), clock=clock)
+    key = break_key(kind, None, line_key)
+    record_differences(session, run, [Difference(kind, key, day, ours, theirs)], closes=(), window=(day, day),
+                       clock=clock)
+    found = session.scalars(select(ReconBreak).where(ReconBreak.scope == run.scope, ReconBreak.kind == kind,
+                                                     ReconBreak.key == key)).one()
+    annotate(session, found, f"{FEED_NOTE}: {reason}, {code or '-'}", actor=run.started_by, at=clock.now())
 
 
 def _feed_run(session: Session, scope: str, connection: str, clock: Clock) -> ReconRun:

@@ -81,8 +81,10 @@ def test_a_citizen_pays_by_vietqr_through_the_test_bank_and_a_short_transfer_is_
 def _finance_returns_the_short_transfer(server: str, chromium, code: str) -> None:
     """The short transfer is a break on the workbench: an officer proposes returning it, an approver posts it."""
     officer_context, officer = staff_page(chromium, server, "/admin/finance/breaks", "Ngô Thị Thu")
-    officer.get_by_role("row", name=re.compile("lệch số tiền")).get_by_role("link").first.click()
-    expect(officer.get_by_text(code).first).to_be_visible()  # the break names the payment the transfer named
+    officer.get_by_role("row", name=re.compile("hệ thống không có")).get_by_role("link").first.click()
+    # The feed's note: why the money was held, and the payment the transfer named.
+    held = f"giữ lại khoản chuyển khoản: ít hơn số phải nộp · lượt thanh toán {code}"
+    expect(officer.get_by_text(held)).to_be_visible()
     officer.get_by_label("Ghi chú (bắt buộc khi đề xuất cách xử lý)").fill("Người nộp chuyển thiếu: hoàn trả")
     officer.get_by_label("Bút toán").select_option("reclassify_suspense")
     officer.locator("#account").select_option("refunds_payable")

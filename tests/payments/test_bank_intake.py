@@ -24,7 +24,7 @@ from payments.models.ledger import LedgerPosting, LedgerTransaction
 from payments.models.receipts import Receipt
 from payments.providers import register_provider, unregister_provider
 from payments.providers.vietqr import VietQrProvider
-from payments.reconciliation.runs import ReconBreak, ReconRun
+from payments.reconciliation.runs import BreakEvent, ReconBreak, ReconRun
 from payments.reconciliation.workbench import list_runs
 from tests.citizen.agency_support import seed_pricing
 from tests.payments.factories import make_payment
@@ -148,8 +148,11 @@ def test_a_held_transfer_opens_a_break_a_statement_run_would_open_for_the_same_l
     found = {(b.kind, b.key, b.our_amount, b.their_amount) for b in db.scalars(
         select(ReconBreak).where(ReconBreak.scope == f"bank:{ACCOUNT}"))}
     day = (clock.now() + timedelta(minutes=2)).astimezone(VIETNAM).date().isoformat()
-    assert found == {("amount_mismatch", f"ref:{attempt.public_id}", 200_000, 190_000),
+    short_line = next(r for r in db.scalars(select(BankTransferRecord)) if r.amount == 190_000).bank_reference
+    assert found == {("missing_internally", f"line:{short_line}|{day}|190000", None, 190_000),
                      ("missing_internally", f"line:FT26341XYZ|{day}|50000", None, 50_000)}
+    notes = set(db.scalars(select(BreakEvent.note).where(BreakEvent.note.startswith("held_by_bank_feed"))))
+    assert notes == {f"held_by_bank_feed: amount_short, {attempt.public_id}", "held_by_bank_feed: no_code, -"}
     assert all(run.rule_version == "bank-feed" for run in db.scalars(select(ReconRun)))
     assert list_runs(db) == []  # the feed's runs are not runs an officer signs off
 
