@@ -29,10 +29,12 @@ from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
 from payments.models.receipts import Receipt
 from payments.notifications import check_on_return
 from payments.pricing import facts_changed, meets_eid_level, require_eid_level, requote_with_facts
+from payments.providers.vietqr import NAME as VIETQR
 from payments.receipts import issued_receipt
 from payments.settlement import settle_free_bill
 from payments.starting import PayerSession
 from payments.states import PaymentStatus
+from payments.vietqr_payments import accepts_vietqr
 from subsidies.errors import SubsidyError
 from subsidies.facts import EidFacts
 
@@ -155,6 +157,14 @@ def pay(session_factory: sessionmaker[Session], *, citizen: Citizen, web_session
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
+
+
+def payment_methods(session: Session, bill: Bill, registered: list[str]) -> list[str]:
+    """The ``registered`` providers this bill can be paid with: VietQR needs its agency's receiving account."""
+    names = sorted(registered)
+    if VIETQR in names and not accepts_vietqr(session, bill.agency_code):
+        names.remove(VIETQR)
+    return names
 
 
 def latest_payment(session: Session, bill: Bill) -> Payment | None:

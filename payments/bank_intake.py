@@ -30,6 +30,7 @@ from core.clock import Clock
 from core.money import Money
 from payments import accounts, bank_transfers, ledger
 from payments.bank_transfers import VIETNAM, BankTransfer
+from payments.bill_states import BillStatus
 from payments.confirmation import ReportOutcome, apply_report
 from payments.ledger import credit, debit
 from payments.models.bank_transfers import BankTransferRecord
@@ -37,7 +38,7 @@ from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
 from payments.providers.vietqr import NAME as VIETQR
 from payments.providers.vietqr import transfer_report
 from payments.reconciliation.feed_breaks import open_feed_break
-from payments.reconciliation.postings import SOURCE, bank_key
+from payments.reconciliation.postings import SOURCE, bank_key, line_key
 from payments.remittance_rules import statement_ledger_account
 from payments.sql import insert_entity_if_absent
 
@@ -119,9 +120,9 @@ def _why_not_applicable(session: Session, payment: Payment | None, transfer: Ban
     if payment.provider != VIETQR:
         return "not_a_transfer_payment"
     bill = session.get(Bill, payment.bill_id)
-    if bill.status == "cancelled":
+    if bill.status == BillStatus.CANCELLED:
         return "bill_cancelled"
-    if bill.status == "paid":
+    if bill.status == BillStatus.PAID:
         return "already_paid"
     if payment.status not in LIVE_PAYMENT_STATUSES or transfer.booked_at > payment.expires_at:
         return "late"
@@ -137,15 +138,15 @@ def _day(transfer: BankTransfer) -> date:
 def _book(session: Session, transfer: BankTransfer, *, held: bool, clock: Clock) -> str:
     """Dr the account, Cr the rail's clearing or suspense, keyed as the statement line will be; its line key."""
     day = _day(transfer)
-    line_key = f"{transfer.bank_reference or ''}|{day.isoformat()}|{transfer.amount.amount}"
+    key = line_key(transfer.bank_reference, day, transfer.amount.amount)
     counter = accounts.suspense() if held else accounts.provider_clearing(VIETQR)
-    ledger.post(session, source=SOURCE, external_id=bank_key(transfer.account_number, line_key),
+    ledger.post(session, source=SOURCE, external_id=bank_key(transfer.account_number, key),
                 kind="unidentified_credit" if held else "bank_transfer", clock=clock, effective_date=day,
                 if_closed=ledger.NEXT_OPEN_DAY,
                 legs=[debit(statement_ledger_account(transfer.account_number), transfer.amount),
                       credit(counter, transfer.amount)],
                 description=f"bank transfer {transfer.bank_reference or transfer.feed_id} ({transfer.bank})")
-    return line_key
+    return key
 
 
 def _finish(record: BankTransferRecord, outcome: str, reason: str) -> Intake:

@@ -21,8 +21,6 @@ from payments.errors import BillNotPayable, PaymentInProgress
 from payments.models.billing import BILL_STATUSES, LIVE_PAYMENT_STATUSES
 from payments.pricing import meets_eid_level
 from payments.providers import registered_providers
-from payments.providers.vietqr import NAME as VIETQR
-from payments.vietqr_payments import accepts_vietqr
 from web.auth import current_principal, require_citizen
 from web.database import db_session, get_database
 from web.identity_runtime import get_identity
@@ -109,16 +107,9 @@ def show(bill_id: str):
     citizen, _, facts = _citizen_context()
     view = citizen_bills.open_bill(db_session(), citizen, facts, bill_id, clock=SYSTEM_CLOCK,
                                    personal_id=_personal_id(citizen))
-    return render_template("bills/show.html", view=view, bill=view.bill, lang=_lang(),
-                           providers=_methods(view.bill.agency_code), form_token=secrets.token_urlsafe(24))
-
-
-def _methods(agency_code: str) -> list[str]:
-    """The registered providers a bill of ``agency_code`` can use: VietQR needs the agency's receiving account."""
-    names = sorted(registered_providers())
-    if VIETQR in names and not accepts_vietqr(db_session(), agency_code):
-        names.remove(VIETQR)
-    return names
+    methods = citizen_bills.payment_methods(db_session(), view.bill, list(registered_providers()))
+    return render_template("bills/show.html", view=view, bill=view.bill, lang=_lang(), providers=methods,
+                           form_token=secrets.token_urlsafe(24))
 
 
 @bp.post("/<bill_id>/pay")

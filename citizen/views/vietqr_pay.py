@@ -7,24 +7,23 @@ the page turns to "paid" when the bank feed's report has settled the bill (``pay
 
 from __future__ import annotations
 
-import re
-
 from flask import Blueprint, Response, abort, current_app, jsonify, render_template, url_for
 
 from citizen import TEMPLATES
 from citizen.qr_images import qr_png, qr_svg
+from payments.codes import PAYMENT_CODE
 from payments.errors import PaymentNotFound
+from payments.models.billing import LIVE_PAYMENT_STATUSES
 from payments.vietqr_payments import TransferInstructions, instructions
 from web.auth import public
 from web.database import db_session
 
 bp = Blueprint("vietqr", __name__, url_prefix="/pay/vietqr", template_folder=TEMPLATES)
-_CODE = re.compile(r"GW[0-9A-HJKMNP-TV-Z]{10}")
 
 
 def qr_instructions(code: str) -> TransferInstructions:
     """The instructions of VietQR payment ``code``; 404 for anything else."""
-    if not _CODE.fullmatch(code):
+    if not PAYMENT_CODE.fullmatch(code):
         abort(404)
     try:
         return instructions(db_session(), code)
@@ -37,7 +36,7 @@ def qr_instructions(code: str) -> TransferInstructions:
 def show(code: str):
     """The QR with bank, account, holder, amount and code as text, and a countdown to expiry."""
     found = qr_instructions(code)
-    return render_template("vietqr/pay.html", transfer=found, qr=qr_svg(found.payload),
+    return render_template("vietqr/pay.html", transfer=found, qr=qr_svg(found.payload), live=LIVE_PAYMENT_STATUSES,
                            status_url=url_for("vietqr.status", code=code),
                            bill_url=url_for("bills.show", bill_id=found.bill_id),
                            dev_bank=url_for("dev_bank.show", code=code) if "dev_bank" in current_app.blueprints

@@ -127,6 +127,11 @@ def _credits(session: Session, run_id: int) -> list[BankCredit]:
     return [BankCredit(*row) for row in rows]
 
 
+def line_key(bank_reference: str | None, booked_on: date, amount: int) -> str:
+    """A bank line's identity, ``reference|day|amount``: the same text ``bank._LINES`` builds in SQL."""
+    return f"{bank_reference or ''}|{booked_on.isoformat()}|{amount}"
+
+
 def bank_key(account: str, line_key: str) -> str:
     """The external id of a bank line's first booking (a long key is hashed to fit)."""
     key = f"bank:{account}:{line_key}"

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from core.money import vnd
 from payments.errors import UnknownProvider
 from payments.providers import get_provider, registered_providers, unregister_provider
+from payments.providers.base import SessionRequest
 from payments.providers.setup import configure_providers
 
 
@@ -33,3 +35,16 @@ def test_an_unknown_provider_is_refused():
     with pytest.raises(UnknownProvider) as error:
         get_provider("vnpay")
     assert error.value.details == {"provider": "vnpay"}
+
+
+def test_vietqr_is_configured_when_asked(clock):
+    configure_providers(base_url="https://pay.test", clock=clock, sandbox_secret=None, vietqr=True)
+    assert set(registered_providers()) == {"vietqr"}
+    opened = get_provider("vietqr").create_session(_request(clock))
+    assert (opened.session_id, opened.next_url) == ("GW7K2M9Q4XAB", "https://pay.test/pay/vietqr/GW7K2M9Q4XAB")
+
+
+def _request(clock):
+    return SessionRequest(payment_reference="GW7K2M9Q4XAB", amount=vnd(200_000), description="LLTP",
+                          return_url="", opened_at=clock.now(), expires_at=clock.now(),
+                          idempotency_key="payment:GW7K2M9Q4XAB:create")

@@ -6,6 +6,7 @@
   var status = root.querySelector("[data-vietqr-status]");
   var countdown = root.querySelector("[data-vietqr-countdown]");
   var expiresAt = Date.parse(root.dataset.expiresAt);
+  var live = root.dataset.liveStatuses.split(" ");  // the payment statuses still waiting (from the server)
 
   root.querySelectorAll("[data-copy]").forEach(function (node) {
     if (!navigator.clipboard) { return; }
@@ -31,8 +32,7 @@
     fetch(root.dataset.statusUrl, {headers: {"Accept": "application/json"}, credentials: "same-origin"})
       .then(function (answer) { return answer.ok ? answer.json() : null; })
       .then(function (found) {
-        if (found && (found.bill_status !== "open" || ["created", "started", "submitted", "unknown"]
-            .indexOf(found.payment_status) < 0)) {
+        if (found && (found.bill_status !== "open" || live.indexOf(found.payment_status) < 0)) {
           window.location.reload();  // the server renders paid (or ended) in the page's language
           return;
         }
