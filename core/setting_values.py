@@ -122,6 +122,14 @@ def optional_http_url(name: str, raw: str) -> str:
     return value
 
 
+def tmn_code(name: str, raw: str) -> str:
+    """A VNPay terminal code (letters and digits), or empty for "not set"."""
+    value = raw.strip()
+    if value and (not value.isascii() or not value.isalnum() or len(value) > 20):
+        raise SettingsError(name, f"{raw!r} is not a VNPay terminal code (letters and digits, e.g. DEMOV210)")
+    return value
+
+
 def text(name: str, raw: str) -> str:
     value = raw.strip()
     if len(value) > 500 or any(ord(ch) < 32 for ch in value):

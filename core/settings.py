@@ -38,6 +38,7 @@ from core.setting_values import (
     storage_url,
     stripe_key,
     text,
+    tmn_code,
     webhook_secrets,
 )
 
@@ -156,6 +157,16 @@ VARIABLES: tuple[Variable, ...] = (
              "The bank feeds that report transfers on agencies' accounts, comma-separated "
              "`name=account:apikey:KEY` or `name=account:hmac:SECRET[:Header]`; each posts to "
              "`/webhooks/bank/<name>`. Empty outside production: the built-in `dev-bank` stand-in.", secret=True),
+    Variable("GATEWAY_VNPAY_TMN_CODE", tmn_code, lambda v: "",
+             "The VNPay merchant terminal code (`vnp_TmnCode`). With none of the four `GATEWAY_VNPAY_*` set, outside "
+             "production the built-in VNPay simulator (`/vnpay-sim`) stands in; in production VNPay is off."),
+    Variable("GATEWAY_VNPAY_HASH_SECRET", optional_secret, lambda v: "",
+             "The terminal's hash secret (`vnp_HashSecret`), which signs payment URLs, IPNs and API calls.",
+             secret=True),
+    Variable("GATEWAY_VNPAY_PAYMENT_URL", optional_http_url, lambda v: "",
+             "VNPay's payment page, e.g. `https://sandbox.vnpayment.vn/paymentv2/vpcpay.html`."),
+    Variable("GATEWAY_VNPAY_API_URL", optional_http_url, lambda v: "",
+             "VNPay's merchant API (querydr, refund), e.g. `https://sandbox.vnpayment.vn/merchant_webapi/api/transaction`."),
     Variable("GATEWAY_PAYMENT_EXPIRY_MINUTES", positive_int, lambda v: "30",
              "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
     Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", positive_int, lambda v: "1000000",
@@ -207,9 +218,18 @@ class Settings:
     stripe_api_base: str
     vietqr_enabled: bool
     bank_connections: tuple[tuple[str, str, str, str, str], ...]
+    vnpay_tmn_code: str
+    vnpay_hash_secret: str
+    vnpay_payment_url: str
+    vnpay_api_url: str
     payment_expiry_minutes: int
     refund_approval_threshold: int
     demo_agency_key: str
+
+    @property
+    def vnpay_simulated(self) -> bool:
+        """True when the built-in VNPay simulator stands in (nothing configured, not production)."""
+        return not self.vnpay_tmn_code and not self.production
 
     @property
     def production(self) -> bool:
@@ -267,6 +287,11 @@ class Settings:
             raise SettingsError("GATEWAY_STRIPE_WEBHOOK_SECRETS", "is required when GATEWAY_STRIPE_SECRET_KEY is set")
         if self.stripe_secret_key and self.payment_expiry_minutes < 30:
             raise SettingsError("GATEWAY_PAYMENT_EXPIRY_MINUTES", "must be at least 30 with Stripe (its minimum)")
+        vnpay = {"GATEWAY_VNPAY_TMN_CODE": self.vnpay_tmn_code, "GATEWAY_VNPAY_HASH_SECRET": self.vnpay_hash_secret,
+                 "GATEWAY_VNPAY_PAYMENT_URL": self.vnpay_payment_url, "GATEWAY_VNPAY_API_URL": self.vnpay_api_url}
+        if any(vnpay.values()) and not all(vnpay.values()):
+            missing = next(name for name, value in vnpay.items() if not value)
+            raise SettingsError(missing, "is required when any GATEWAY_VNPAY_* setting is set (VNPay needs all four)")
         if self.payment_expiry_minutes < 5:
             raise SettingsError("GATEWAY_PAYMENT_EXPIRY_MINUTES", "must be at least 5")
 
@@ -280,6 +305,10 @@ class Settings:
             raise SettingsError("GATEWAY_DATABASE_URL", "production needs PostgreSQL, not SQLite")
         if not self.queue_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("GATEWAY_QUEUE_URL", "production needs a Redis queue (redis://…)")
+        for name, url in (("GATEWAY_VNPAY_PAYMENT_URL", self.vnpay_payment_url),
+                          ("GATEWAY_VNPAY_API_URL", self.vnpay_api_url)):
+            if url and not url.startswith("https://"):
+                raise SettingsError(name, "must be an https URL in production")
         if self.demo_agency_key:
             raise SettingsError("GATEWAY_DEMO_AGENCY_KEY", "must not be set in production (it is a public demo key)")
 

@@ -31,6 +31,7 @@ from citizen.views import (
     receipts,
     sandbox_pay,
     vietqr_pay,
+    vnpay_sim,
     webhooks,
 )
 from core.migrations import pending_migrations
@@ -103,6 +104,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(sandbox_pay.bp)
     app.register_blueprint(vietqr_pay.bp)
+    if app.extensions["gateway.runtime"].vnpay_simulator is not None:  # standing in for VNPay
+        app.register_blueprint(vnpay_sim.bp)
     if "dev-bank" in app.extensions["gateway.runtime"].bank_connections:  # the built-in stand-in's feed
         app.register_blueprint(dev_bank.bp)
     app.register_blueprint(bills.bp)

@@ -35,8 +35,8 @@ def migrate() -> None:
     settings = _settings()
     owner_url = settings.migration_database_url
     upgrade(owner_url)
-    if settings.sandbox_enabled:
-        SandboxStore.for_database(owner_url).dispose()  # the sandbox provider's own table
+    if settings.sandbox_enabled or settings.vnpay_simulated:
+        SandboxStore.for_database(owner_url).dispose()  # the stand-in providers' own tables
     role = app_role(settings.database_url, owner_url)
     if role is not None:
         owner = make_engine(owner_url)

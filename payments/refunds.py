@@ -129,7 +129,8 @@ def send_refund(session: Session, refund_public_id: str, *, clock: Clock) -> Ref
     payment = refund.payment
     result = get_provider(payment.provider).refund(RefundRequest(  # outside any lock: a network call
         payment.provider_session_id or "", payment.provider_payment_ref, Money(refund.amount, refund.currency),
-        idempotency_key=f"refund:{refund.public_id}"))
+        idempotency_key=f"refund:{refund.public_id}", captured=Money(payment.amount, payment.currency),
+        requested_by=refund.requested_by))
     bill, payment, refund = _lock_refund(session, refund_public_id)
     if refund.status != R.SUBMITTED:
         return refund

@@ -79,6 +79,12 @@ def pipe_hash(values: Mapping[str, str], fields: tuple[str, ...], secret: str) -
     return _hmac(secret, "|".join(str(values.get(name) or "") for name in fields))
 
 
+def verify_pipe(message: Mapping[str, str], fields: tuple[str, ...], secret: str) -> bool:
+    """Whether a ``querydr`` or ``refund`` message's ``vnp_SecureHash`` signs its ``fields`` (constant time)."""
+    given = str(message.get("vnp_SecureHash", "")).lower()
+    return bool(given) and hmac.compare_digest(given, pipe_hash(message, fields, secret))
+
+
 def vnp_amount(amount: Money) -> str:
     """``vnp_Amount`` for ``amount``: đồng × 100."""
     if amount.currency != "VND" or amount.amount <= 0:

@@ -27,7 +27,8 @@ log = logging.getLogger(__name__)
 
 #: Modules whose import registers job handlers; the web process and the worker import the same list.
 JOB_MODULES: tuple[str, ...] = ("payments.jobs", "subsidies.jobs", "identity.jobs",
-                                "payments.reconciliation.jobs", "payments.agency_delivery", "payments.dev_bank")
+                                "payments.reconciliation.jobs", "payments.agency_delivery", "payments.dev_bank",
+                                "payments.dev_vnpay")
 #: Jobs the worker stages on a schedule, as Huey crontab fields. Each time slot is staged through the
 #: outbox with a dedupe key, so several worker nodes running the scheduler stage it once between them.
 PERIODIC_JOBS: dict[str, dict[str, str]] = {

@@ -27,6 +27,9 @@ from payments.providers import register_provider
 from payments.providers.base import PaymentProvider
 from payments.providers.sandbox_store import SandboxStore
 from payments.providers.setup import configure_providers
+from payments.providers.vnpay import JsonTransport, RequestsJsonTransport, VnpayConfig
+from payments.providers.vnpay_simulator import SimulatorTransport, VnpaySimulator
+from payments.providers.vnpay_simulator_store import SimulatorStore
 from web.agency_runtime import configure_callbacks
 from web.jobs import JobQueue, build_queue
 
@@ -60,6 +63,8 @@ class Runtime:
     sandbox_store: SandboxStore | None
     #: The bank feeds by name (``/webhooks/bank/<name>``).
     bank_connections: dict[str, BankConnection]
+    #: The built-in VNPay simulator, when it stands in for VNPay (served under ``/vnpay-sim``).
+    vnpay_simulator: VnpaySimulator | None = None
 
     def register_providers(self) -> None:
         """Register this runtime's providers again (tests that swapped one put the configured ones back)."""
@@ -78,24 +83,60 @@ def build_runtime(settings: Settings) -> Runtime:
     """Build the database, providers, callback sender and queue from ``settings``."""
     engine = make_engine(settings.database_url)
     database = Database(engine, make_session_factory(engine))
-    store = SandboxStore.for_database(settings.database_url, engine) if settings.sandbox_enabled else None
+    stand_ins = settings.sandbox_enabled or settings.vnpay_simulated
+    store = SandboxStore.for_database(settings.database_url, engine) if stand_ins else None
+    simulator = vnpay_simulator(settings, store) if settings.vnpay_simulated and store is not None else None
+    vnpay, transport = vnpay_terminal(settings, simulator)
     providers = configure_providers(
         base_url=settings.base_url, clock=SYSTEM_CLOCK,
-        sandbox_secret=sandbox_secret(settings.secret_key) if store is not None else None, sandbox_store=store,
+        sandbox_secret=sandbox_secret(settings.secret_key) if settings.sandbox_enabled else None,
+        sandbox_store=store if settings.sandbox_enabled else None,
         stripe_secret_key=settings.stripe_secret_key or None, stripe_webhook_secrets=settings.stripe_webhook_secrets,
-        stripe_api_base=settings.stripe_api_base or None, vietqr=settings.vietqr_enabled)
+        stripe_api_base=settings.stripe_api_base or None, vietqr=settings.vietqr_enabled,
+        vnpay=vnpay, vnpay_transport=transport)
     keyring = configure_callbacks(settings)
     queue = build_queue(settings, database.session_factory)
     limits = PaymentLimits(expiry_window=timedelta(minutes=settings.payment_expiry_minutes),
                            refund_approval_threshold=vnd(settings.refund_approval_threshold))
     feeds = bank_feeds(settings)
     register_connections(list(feeds.values()))
-    return Runtime(settings, database, queue, {p.name: p for p in providers}, keyring, limits, store, feeds)
+    return Runtime(settings, database, queue, {p.name: p for p in providers}, keyring, limits, store, feeds,
+                   simulator)
 
 
 def sandbox_secret(secret_key: str) -> str:
     """The key signing sandbox notifications, derived so there is nothing more to configure."""
     return hmac.new(secret_key.encode(), b"sandbox-notifications", hashlib.sha256).hexdigest()
+
+
+#: The built-in VNPay simulator's terminal, and where the gateway serves its page and API.
+SIMULATOR_TMN_CODE = "GWSIMVNP"
+SIMULATOR_PAYMENT_PATH = "/vnpay-sim/paymentv2/vpcpay.html"
+SIMULATOR_API_PATH = "/vnpay-sim/merchant_webapi/api/transaction"
+
+
+def vnpay_simulator(settings: Settings, store: SandboxStore) -> VnpaySimulator:
+    """The simulator standing in for VNPay, keeping its transactions in the stand-ins' database."""
+    return VnpaySimulator(tmn_code=SIMULATOR_TMN_CODE, hash_secret=vnpay_simulator_secret(settings.secret_key),
+                          store=SimulatorStore(store.engine), clock=SYSTEM_CLOCK)
+
+
+def vnpay_simulator_secret(secret_key: str) -> str:
+    """The simulator terminal's hash secret, derived so there is nothing more to configure."""
+    return hmac.new(secret_key.encode(), b"vnpay-simulator", hashlib.sha256).hexdigest()
+
+
+def vnpay_terminal(settings: Settings, simulator: VnpaySimulator | None,
+                   ) -> tuple[VnpayConfig | None, JsonTransport | None]:
+    """VNPay's terminal and how to reach its API: the configured one, else the simulator, else none."""
+    if settings.vnpay_tmn_code:
+        return VnpayConfig(settings.vnpay_tmn_code, settings.vnpay_hash_secret, settings.vnpay_payment_url,
+                           settings.vnpay_api_url), RequestsJsonTransport()
+    if simulator is None:
+        return None, None
+    base = settings.base_url.rstrip("/")
+    return (VnpayConfig(SIMULATOR_TMN_CODE, vnpay_simulator_secret(settings.secret_key), base + SIMULATOR_PAYMENT_PATH,
+                        base + SIMULATOR_API_PATH), SimulatorTransport(simulator))
 
 
 #: The account of the demo agency's receiving account (seeded), which the built-in ``dev-bank`` feed reports on.

@@ -87,7 +87,9 @@ def _start_request() -> None:
 CSRF_FREE_PREFIXES = ("/api/", "/webhooks/",
                       # OpenID back channels: client authentication or a signed logout token instead of a cookie.
                       "/dev-idp/token", "/dev-idp/userinfo",
-                      "/auth/backchannel-logout", "/auth/staff/backchannel-logout")
+                      "/auth/backchannel-logout", "/auth/staff/backchannel-logout",
+                      # The VNPay simulator's merchant API: signed JSON, as VNPay's own.
+                      "/vnpay-sim/merchant_webapi/")
 
 
 def _protect_forms() -> None:

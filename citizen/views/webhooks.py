@@ -9,6 +9,7 @@ from payments.bank_intake import receive
 from payments.bank_transfers import ACCEPTED
 from payments.errors import PaymentError
 from payments.notifications import receive_notification
+from payments.vnpay_ipn import receive_ipn
 from web.auth import public
 from web.database import db_session
 from web.errors import status_for
@@ -56,3 +57,10 @@ def bank(connection: str):
     """
     receive(db_session(), connection, request.headers, request.get_data(cache=False), clock=SYSTEM_CLOCK)
     return jsonify(ACCEPTED), 200
+
+
+@bp.get("/vnpay/ipn")
+@public
+def vnpay_ipn():
+    """VNPay's IPN (a signed GET): always answered 200 with ``{"RspCode", "Message"}``, as VNPay expects."""
+    return jsonify(receive_ipn(db_session(), request.args.to_dict(flat=True), clock=SYSTEM_CLOCK)), 200

@@ -118,6 +118,10 @@ class RefundRequest:
     amount: Money
     #: Deterministic per refund (``refund:<id>``): a retry must not refund twice.
     idempotency_key: str
+    #: What the payment took, so a rail that asks (VNPay: 02 full, 03 partial) can tell a full refund.
+    captured: Money | None = None
+    #: Who asked for the refund (an officer's id), for rails that record it.
+    requested_by: str = "gateway"
 
 
 @dataclass(frozen=True)

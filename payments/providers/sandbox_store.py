@@ -103,8 +103,15 @@ class SandboxStore:
             log.warning("sandbox sessions table not checked at start-up", extra={"error_type": type(exc).__name__})
         return store
 
+    @property
+    def engine(self) -> Engine:
+        """The stand-ins' database, which the VNPay simulator's store shares."""
+        return self._engine
+
     def create_schema(self) -> None:
-        """Create the sessions table unless it exists (idempotent; ``gateway migrate`` calls it too)."""
+        """Create the stand-ins' tables unless they exist (idempotent; ``gateway migrate`` calls it too)."""
+        from payments.providers import vnpay_simulator_store  # noqa: F401  its tables are in this metadata
+
         metadata.create_all(self._engine, checkfirst=True)
 
     def dispose(self) -> None:

@@ -119,3 +119,35 @@ def test_the_sandbox_is_off_in_production_unless_asked_for(tmp_path):
                   "GATEWAY_OIDC_CLIENT_SECRET": "s" * 20, "GATEWAY_STAFF_OIDC_ISSUER": "https://sso.example",
                   "GATEWAY_STAFF_OIDC_CLIENT_SECRET": "s" * 20, "GATEWAY_PERSONAL_DATA_KEY": "p" * 40}
     assert _settings(tmp_path, **production).sandbox_enabled is False
+
+
+VNPAY = {"GATEWAY_VNPAY_TMN_CODE": "DEMOV210", "GATEWAY_VNPAY_HASH_SECRET": "h" * 32,
+         "GATEWAY_VNPAY_PAYMENT_URL": "https://sandbox.vnpayment.vn/paymentv2/vpcpay.html",
+         "GATEWAY_VNPAY_API_URL": "https://sandbox.vnpayment.vn/merchant_webapi/api/transaction"}
+
+
+@pytest.mark.parametrize("left_out", sorted(VNPAY))
+def test_half_a_vnpay_terminal_is_refused_naming_what_is_missing(tmp_path, left_out):
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, **{name: value for name, value in VNPAY.items() if name != left_out})
+    assert caught.value.variable == left_out and "h" * 32 not in str(caught.value)
+
+
+def test_a_vnpay_terminal_replaces_the_simulator_and_its_secret_stays_out_of_logs(tmp_path):
+    assert _settings(tmp_path).vnpay_simulated is True
+    settings = _settings(tmp_path, **VNPAY)
+    assert settings.vnpay_simulated is False and settings.vnpay_tmn_code == "DEMOV210"
+    assert "h" * 32 in settings.secret_values() and settings.display()["GATEWAY_VNPAY_HASH_SECRET"] == "***"
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, GATEWAY_VNPAY_TMN_CODE="DEMO V210")
+    assert caught.value.variable == "GATEWAY_VNPAY_TMN_CODE"
+
+
+def test_production_has_no_vnpay_simulator_and_wants_https_for_vnpay(tmp_path):
+    production = {"GATEWAY_ENV": "production", "GATEWAY_SECRET_KEY": "k" * 40,
+                  "GATEWAY_BASE_URL": "https://pay.hanoi.gov.vn", "GATEWAY_DATABASE_URL": "postgresql://db/gw",
+                  "GATEWAY_QUEUE_URL": "redis://cache:6379/0"}
+    assert _settings(tmp_path, **production).vnpay_simulated is False
+    with pytest.raises(SettingsError) as caught:
+        _settings(tmp_path, **production, **{**VNPAY, "GATEWAY_VNPAY_API_URL": "http://vnpay.test/api"})
+    assert caught.value.variable == "GATEWAY_VNPAY_API_URL"
