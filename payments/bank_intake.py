@@ -80,7 +80,7 @@ def take_transfer(session: Session, transfer: BankTransfer, *, clock: Clock) -> 
             provider_event_id=transfer.delivery_key)
         reason = None if outcome is ReportOutcome.APPLIED else "payment_closed"
     record.payment_id = payment.id if payment is not None else None
-    line_key = _book(session, transfer, held=reason is not None, clock=clock)
+    record.line_key = line_key = _book(session, transfer, held=reason is not None, clock=clock)
     if reason is not None:
         open_feed_break(session, account=transfer.account_number, connection=transfer.connection, reason=reason,
                         code=payment.public_id if payment is not None else None, line_key=line_key,

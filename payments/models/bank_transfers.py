@@ -44,4 +44,7 @@ class BankTransferRecord(Base):
     outcome: Mapped[str] = mapped_column(String(20))
     #: Why a held transfer was not applied (``amount_short``, ``late``, ``already_paid``…); empty when paid.
     reason: Mapped[str] = mapped_column(String(40), default="")
+    #: The statement line the transfer was booked as (``postings.line_key``): reconciliation finds the feed's
+    #: transfer again by the bank's reference and amount and keeps this key, whatever day the statement gives.
+    line_key: Mapped[str | None] = mapped_column(String(200))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -19,7 +19,11 @@ each claims its lines and items, and later passes only see what is left:
                  debits nobody claims (bank fees, transfers) -> ``not_ours``
 
 Lines are identified as banks identify them, by reference, booking day, amount and text, so the same
-movement in a re-exported statement counts once and an officer's confirmation survives re-imports.
+movement in a re-exported statement counts once and an officer's confirmation survives re-imports. A line
+a bank feed reported before (``bank_transfers``, found by the bank's reference and amount) keeps the key
+the feed booked it under, whatever day the statement gives it, so it is booked once; and a line the feed
+held (short, over, late, no or an unknown code, a bill paid already) is not paired by its code: it is
+money no payment explains, ``missing_internally`` in pass 4, the break the feed opened at once.
 """
 
 from __future__ import annotations
@@ -38,11 +42,14 @@ from payments.reconciliation.runs import ReconConfirmation, ReconResult, ReconRu
 _LINES = """
 WITH copies AS (
     SELECT l.id, l.payment_code, l.amount, l.booked_on, l.description,
-           COALESCE(l.bank_reference, '') || '|' || CAST(l.booked_on AS VARCHAR(10)) || '|'
-               || CAST(l.amount AS VARCHAR(20)) AS line_key,
+           COALESCE(f.line_key, COALESCE(l.bank_reference, '') || '|' || CAST(l.booked_on AS VARCHAR(10)) || '|'
+               || CAST(l.amount AS VARCHAR(20))) AS line_key,
+           COALESCE(f.outcome, '') AS feed_outcome,
            ROW_NUMBER() OVER (PARTITION BY COALESCE(l.bank_reference, ''), l.booked_on, l.amount, l.description
                               ORDER BY l.id) AS copy_no
     FROM report_lines l JOIN report_statements s ON s.file_id = l.file_id AND s."index" = l.statement_index
+    LEFT JOIN bank_transfers f ON f.account_number = s.account AND f.bank_reference = l.bank_reference
+                              AND f.amount = l.amount AND f.outcome <> 'not_a_credit'
     WHERE l.kind = 'bank' AND s.account = :account AND l.booked_on >= :start
 ), lines AS (
     SELECT * FROM copies
@@ -63,7 +70,8 @@ FROM recon_confirmations c JOIN lines l ON l.line_key = c.line_key JOIN items i 
 WHERE c.scope = :scope
 """
 _BY_CODE = _INSERT + _LINES + """, coded AS (
-    SELECT l.*, COUNT(*) OVER (PARTITION BY l.payment_code) AS per_code FROM lines l WHERE l.payment_code IS NOT NULL
+    SELECT l.*, COUNT(*) OVER (PARTITION BY l.payment_code) AS per_code FROM lines l
+    WHERE l.payment_code IS NOT NULL AND l.feed_outcome <> 'held'
 )
 SELECT :run_id, i.id, l.id,
        CASE WHEN i.status <> 'succeeded' THEN 'status_mismatch'

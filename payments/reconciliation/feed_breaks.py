@@ -3,12 +3,12 @@
 A held transfer (``payments.bank_intake``) is money on an agency's account that must go back or be
 applied: the finance officer should see it at once, on the same workbench as the breaks statement runs
 open. So it opens a break of the account's scope (``bank:<account>``) with the kind and the key a
-statement run gives the same line: our reconciliation items are the payments that succeeded, so a
-transfer for an attempt that did not (short, over, late, to a cancelled bill, no or an unknown code) is
-money unknown to us (``missing_internally``), and a second transfer for a paid bill a duplicate
-(``duplicate_at_provider``), both keyed by the bank line (``line:<reference|day|amount>``). When the
-statement is reconciled, the run finds the same break and keeps it. The feed's reason and the payment the
-transfer named are written on the break as its first note, for the officer.
+statement run gives the same line: held money is money no payment explains, whatever the reason (short,
+over, late, to a cancelled or an already paid bill, no or an unknown code), so it is ``missing_internally``
+keyed by the bank line (``line:<reference|day|amount>``). A statement run finds the feed's transfer by the
+bank's reference and does not pair a held line by its code (``reconciliation.bank``): it gives the line the
+same kind and key, and keeps the break, even after the attempt it named has expired. The feed's reason
+and the payment the transfer named are written on the break as its first note, for the officer.
 
 Each held transfer's break hangs off a run of its own (rule version ``bank-feed``, the day it arrived),
 which records which feed reported it; such a run has no results and is not one an officer signs off.
@@ -29,14 +29,12 @@ from payments.reconciliation.runs import ReconBreak, ReconRun
 FEED_RULES = "bank-feed"
 #: The start of the note a feed break carries: why the transfer was held, and the payment code it named.
 FEED_NOTE = "held_by_bank_feed"
-#: The one held reason a statement run sees differently from "unknown to us": a paid bill paid again.
-DUPLICATE_REASONS = frozenset({"already_paid"})
 
 
 def open_feed_break(session: Session, *, account: str, connection: str, reason: str, code: str | None,
                     line_key: str, day: date, ours: int | None, theirs: int, clock: Clock) -> None:
     """Open (or keep) the break of a transfer held for ``reason`` on ``account``'s scope, noting why."""
-    kind = "duplicate_at_provider" if reason in DUPLICATE_REASONS else "missing_internally"
+    kind = "missing_internally"
     run = _feed_run(session, f"bank:{account}", connection, clock)
     key = break_key(kind, None, line_key)
     record_differences(session, run, [Difference(kind, key, day, ours, theirs)], closes=(), window=(day, day),
