@@ -2,9 +2,10 @@
 
 Design overview
 ---------------
-What arrives decides, never the browser. A credit naming an open VietQR payment's code with exactly its
-amount, before the payment expired, is that rail's success report: ``confirmation.apply_report`` moves the
-payment and settles the bill (receipt, collection posting, the agency's callbacks) as for any provider.
+What arrives decides, never the browser. A credit naming a VietQR payment's code with exactly its amount,
+booked by the bank before the payment's deadline, is that rail's success report: ``confirmation.apply_report``
+moves the payment and settles the bill (receipt, collection posting, the agency's callbacks) as for any
+provider; also when the feed reports it after the sweeper ended the attempt (the money came in time).
 Anything else (no code, a code we do not know, less or more than due, a second transfer for a paid bill, a
 transfer after expiry or to a cancelled bill) is money on the agency's account that nothing explains:
 it is booked to suspense and held with its reason, and a break opens on the finance workbench at once
@@ -12,7 +13,9 @@ it is booked to suspense and held with its reason, and a break opens on the fina
 
 Each transfer is booked where the bank statement will find it: Dr the account's ledger account, Cr the
 rail's clearing (paid) or suspense (held), under the external id a reconciliation run gives the same
-statement line (``reconciliation.postings.bank_key``), so the statement import books nothing twice.
+statement line (``reconciliation.postings.bank_key``), so the statement import books nothing twice. When
+a statement run saw the line first (the feed was late), the money moves from where the run booked it, and
+the run's break for the line closes once the feed has paid a payment with it.
 A retried delivery (same feed id) or a second feed naming the same bank reference is the same transfer:
 it changes nothing and answers what the first did.
 """
@@ -28,18 +31,16 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock
 from core.money import Money
-from payments import accounts, bank_transfers, ledger
+from payments import accounts, bank_transfers
 from payments.bank_transfers import VIETNAM, BankTransfer
 from payments.bill_states import BillStatus
 from payments.confirmation import ReportOutcome, apply_report
-from payments.ledger import credit, debit
 from payments.models.bank_transfers import BankTransferRecord
-from payments.models.billing import LIVE_PAYMENT_STATUSES, Bill, Payment
+from payments.models.billing import Bill, Payment
 from payments.providers.vietqr import NAME as VIETQR
 from payments.providers.vietqr import transfer_report
-from payments.reconciliation.feed_breaks import open_feed_break
-from payments.reconciliation.postings import SOURCE, bank_key, line_key
-from payments.remittance_rules import statement_ledger_account
+from payments.reconciliation.feed_breaks import close_identified, open_feed_break
+from payments.reconciliation.postings import BankCredit, book_bank_line, hold_bank_line, line_key
 from payments.sql import insert_entity_if_absent
 
 #: Why a credit was held instead of paying its payment.
@@ -81,7 +82,10 @@ def take_transfer(session: Session, transfer: BankTransfer, *, clock: Clock) -> 
         reason = None if outcome is ReportOutcome.APPLIED else "payment_closed"
     record.payment_id = payment.id if payment is not None else None
     record.line_key = line_key = _book(session, transfer, held=reason is not None, clock=clock)
-    if reason is not None:
+    if reason is None:
+        close_identified(session, account=transfer.account_number, connection=transfer.connection,
+                         code=payment.public_id, line_key=line_key, clock=clock)
+    else:
         open_feed_break(session, account=transfer.account_number, connection=transfer.connection, reason=reason,
                         code=payment.public_id if payment is not None else None, line_key=line_key,
                         day=_day(transfer), ours=None, theirs=transfer.amount.amount, clock=clock)
@@ -124,8 +128,8 @@ def _why_not_applicable(session: Session, payment: Payment | None, transfer: Ban
         return "bill_cancelled"
     if bill.status == BillStatus.PAID:
         return "already_paid"
-    if payment.status not in LIVE_PAYMENT_STATUSES or transfer.booked_at > payment.expires_at:
-        return "late"
+    if transfer.booked_at > payment.expires_at:
+        return "late"  # booked in time but reported after the sweeper ended the attempt: it still pays
     if transfer.amount != Money(payment.amount, payment.currency):
         return "amount_short" if transfer.amount.amount < payment.amount else "amount_over"
     return None
@@ -136,16 +140,20 @@ def _day(transfer: BankTransfer) -> date:
 
 
 def _book(session: Session, transfer: BankTransfer, *, held: bool, clock: Clock) -> str:
-    """Dr the account, Cr the rail's clearing or suspense, keyed as the statement line will be; its line key."""
+    """Dr the account, Cr the rail's clearing or suspense, keyed as the statement line will be; its line key.
+
+    A statement run may have booked the line first (the feed was late): money that pays its payment then
+    moves out of suspense to the rail's clearing, and held money out of the clearing it was booked to.
+    """
     day = _day(transfer)
     key = line_key(transfer.bank_reference, day, transfer.amount.amount)
-    counter = accounts.suspense() if held else accounts.provider_clearing(VIETQR)
-    ledger.post(session, source=SOURCE, external_id=bank_key(transfer.account_number, key),
-                kind="unidentified_credit" if held else "bank_transfer", clock=clock, effective_date=day,
-                if_closed=ledger.NEXT_OPEN_DAY,
-                legs=[debit(statement_ledger_account(transfer.account_number), transfer.amount),
-                      credit(counter, transfer.amount)],
-                description=f"bank transfer {transfer.bank_reference or transfer.feed_id} ({transfer.bank})")
+    line = BankCredit("matched", key, day, transfer.amount.amount, "payment", transfer.payment_code,
+                      transfer.amount.currency)
+    if held:
+        hold_bank_line(session, transfer.account_number, line, clock)
+    else:
+        book_bank_line(session, transfer.account_number, line, accounts.provider_clearing(VIETQR), "bank_transfer",
+                       clock)
     return key
 
 

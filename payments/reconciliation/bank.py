@@ -23,7 +23,9 @@ movement in a re-exported statement counts once and an officer's confirmation su
 a bank feed reported before (``bank_transfers``, found by the bank's reference and amount) keeps the key
 the feed booked it under, whatever day the statement gives it, so it is booked once; and a line the feed
 held (short, over, late, no or an unknown code, a bill paid already) is not paired by its code: it is
-money no payment explains, ``missing_internally`` in pass 4, the break the feed opened at once.
+money no payment explains, ``missing_internally`` in pass 4, the break the feed opened at once. A line the
+feed paid a payment with is never money nobody claims: when its payment is not an item of the run (the
+feed was late, so the payment was confirmed on a later day), the run of that later day pairs them.
 """
 
 from __future__ import annotations
@@ -112,7 +114,7 @@ FROM items i
 _LEFT_LINES = _INSERT + _LINES + """
 SELECT :run_id, NULL, l.id, CASE WHEN l.amount > 0 THEN 'missing_internally' ELSE 'not_ours' END,
        l.payment_code, l.line_key, NULL, l.amount, l.booked_on
-FROM lines l WHERE l.booked_on <= :end
+FROM lines l WHERE l.booked_on <= :end AND l.feed_outcome <> 'paid'
 """
 
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
-from payments.reconciliation.break_states import annotate
+from payments.reconciliation.break_states import LIVE, annotate, close_matched
 from payments.reconciliation.breaks import Difference, break_key, record_differences
 from payments.reconciliation.runs import ReconBreak, ReconRun
 
@@ -42,6 +42,19 @@ def open_feed_break(session: Session, *, account: str, connection: str, reason: 
     found = session.scalars(select(ReconBreak).where(ReconBreak.scope == run.scope, ReconBreak.kind == kind,
                                                      ReconBreak.key == key)).one()
     annotate(session, found, f"{FEED_NOTE}: {reason}, {code or '-'}", actor=run.started_by, at=clock.now())
+
+
+def close_identified(session: Session, *, account: str, connection: str, code: str, line_key: str,
+                     clock: Clock) -> None:
+    """A run that saw the line before the feed did (the feed was late) found money nobody claimed; the feed
+    has now paid ``code`` with it, so that break is closed, naming the payment."""
+    found = session.execute(select(ReconBreak.id, ReconBreak.status).where(
+        ReconBreak.scope == f"bank:{account}", ReconBreak.kind == "missing_internally",
+        ReconBreak.key == break_key("missing_internally", None, line_key), ReconBreak.status.in_(LIVE))).all()
+    if found:
+        run = _feed_run(session, f"bank:{account}", connection, clock)
+        close_matched(session, [(row.id, row.status) for row in found], run_id=run.id, at=clock.now(),
+                      note=f"identified by the bank feed: paid {code}")
 
 
 def _feed_run(session: Session, scope: str, connection: str, clock: Clock) -> ReconRun:

@@ -202,6 +202,31 @@ def _payout_lines(session: Session, payout: str) -> tuple[str | None, list[tuple
     return _PROVIDER_OF_FORMAT[rows[0][0]], [(code, gross, fee) for _, code, gross, fee in rows]
 
 
+def book_bank_line(session: Session, account: str, line: BankCredit, counter: Account, kind: str,
+                   clock: Clock) -> ledger.Posted:
+    """Dr bank Cr ``counter`` for ``line`` once; out of suspense if a run parked the line there first (a bank
+    feed that reports a transfer after the statement's run booked it as a credit nobody claimed)."""
+    key = bank_key(account, line.line_key)
+    return _book_bank_credit(session, account, line, _booked(session, [key]).get(key), counter, kind, clock)
+
+
+def hold_bank_line(session: Session, account: str, line: BankCredit, clock: Clock) -> ledger.Posted:
+    """Dr bank Cr suspense for ``line`` once: money a bank feed held for an officer. If a run booked the line
+    first to the clearing of the payment it named (the feed was late), the money moves from there to suspense."""
+    key, amount = bank_key(account, line.line_key), Money(line.amount, line.currency)
+    first = _booked(session, [key]).get(key)
+    if first is None:
+        return _post(session, key, "unidentified_credit", line.booked_on, clock,
+                     [debit(statement_ledger_account(account), amount), credit(accounts.suspense(), amount)],
+                     f"bank credit held by the bank feed ({line.line_key})")
+    provider = _providers(session, [line.reference] if line.reference else []).get(line.reference)
+    if first.kind == "unidentified_credit" or provider is None:
+        return ledger.Posted(first, created=False)  # in suspense already
+    legs = [debit(accounts.provider_clearing(provider), amount), credit(accounts.suspense(), amount)]
+    return ledger.correct(session, first.id, legs=legs, source=SOURCE, kind="held_by_bank_feed", clock=clock,
+                          key="held", description=f"held by the bank feed: {line.line_key}")
+
+
 def _book_bank_credit(session: Session, account: str, line: BankCredit, first: LedgerTransaction | None,
                       counter: Account, kind: str, clock: Clock) -> ledger.Posted:
     """Dr bank Cr ``counter`` for the line; if it went to suspense earlier (``first``, the line's first

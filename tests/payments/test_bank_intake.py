@@ -17,6 +17,7 @@ from payments import accounts
 from payments.bank_intake import Intake, take_transfer
 from payments.bank_transfers import VIETNAM, BankTransfer
 from payments.bills import cancel_bill
+from payments.expiry import expire_payment
 from payments.ledger import balance
 from payments.models.bank_transfers import BankTransferRecord
 from payments.models.billing import Bill, Payment
@@ -100,6 +101,16 @@ def test_a_transfer_booked_after_the_attempt_expired_is_held_as_late(db, clock, 
     assert (taken.outcome, taken.reason) == ("held", "late")
     assert _status(db, attempt) == ("created", "open")
 
+
+
+def test_a_transfer_booked_in_time_but_reported_after_the_sweeper_expired_the_attempt_still_pays(db, clock,
+                                                                                                  attempt):
+    transfer = arrived(attempt.public_id, clock=clock, after=timedelta(minutes=5))  # booked at 10:05
+    clock.advance(minutes=31)  # the feed was down; the sweeper expired the attempt at 10:30
+    assert expire_payment(db, attempt.public_id, clock=clock) == "expired"
+    taken = take_transfer(db, transfer, clock=clock)
+    assert (taken.outcome, taken.reason) == ("paid", "")
+    assert _status(db, attempt) == ("succeeded", "paid")
 
 def test_a_transfer_to_a_cancelled_bill_is_held(db, clock, vietqr):
     payment = make_payment(db, clock, provider="vietqr")
