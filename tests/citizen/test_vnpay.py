@@ -127,7 +127,8 @@ def test_a_failed_payment_leaves_the_bill_open_to_pay_again(client, db, bill, sc
     assert [a["RspCode"] for a in _deliver_ipns(db)] == ["00"]
     payment = _payment(db, bill)
     assert (payment.status, payment.failure_code) == (status, failure)
-    client.get(local(done.location))
+    page = client.get(local(done.location)).get_data(as_text=True)
+    assert ("VNPay sẽ hoàn lại số tiền" in page) == (scenario == "reversed") and "Thử lại" in page
     assert db.scalar(select(Bill.status).where(Bill.id == bill.id)) == "open"
     _press(client, _start(client, bill), "success")
     _deliver_ipns(db)
