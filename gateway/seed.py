@@ -60,6 +60,8 @@ DEMO_RECEIVING_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("HN-CA", "CONG AN THANH PHO HA NOI"),
     ("HCM-CA", "CONG AN THANH PHO HO CHI MINH"),
     ("DEMO-STP", "SO TU PHAP HA NOI"),
+    ("HN-PARKING", "KHAI THAC DIEM DO XE HA NOI"),
+    ("HCM-PARKING", "HA TANG GIAO THONG TP HCM"),
 )
 
 
@@ -81,6 +83,22 @@ def _seed_demo_receiving_accounts(session: Session) -> int:
 
 
 SEEDERS.append(("demo agencies' receiving accounts (VietQR)", _seed_demo_receiving_accounts))
+
+
+def _seed_demo_parking(session: Session) -> int:
+    """The demo parking operators and their lots in Hà Nội and HCMC (never in production)."""
+    from core.clock import SYSTEM_CLOCK
+    from core.settings import Settings
+    from parking.lots import SeedLots, operator_by_code, seed_lots
+
+    if Settings.from_env().production:
+        return 0
+    new = sum(operator_by_code(session, spec.code) is None for spec in SeedLots().operators)
+    seed_lots(session, clock=SYSTEM_CLOCK)
+    return new
+
+
+SEEDERS.append(("demo parking operators and lots", _seed_demo_parking))
 
 
 def seed_all(session: Session) -> dict[str, int]:

@@ -1,0 +1,35 @@
+"""Parking errors, each with a stable ``code``; ``web/errors.py`` maps them to HTTP."""
+
+from __future__ import annotations
+
+from core.errors import DomainError
+
+
+class ParkingError(DomainError):
+    """Something about a parking request is not acceptable."""
+
+    code = "parking_error"
+
+
+class LotNotFound(ParkingError):
+    """No lot with that code runs under the calling operator."""
+
+    code = "lot_not_found"
+
+
+class EventInvalid(ParkingError):
+    """A gate event that cannot be taken: a vehicle class the lot does not take, a time too far off."""
+
+    code = "parking_event_invalid"
+
+
+class EventIdReused(ParkingError):
+    """The operator sent another event under an event id it used before (a retry must be identical)."""
+
+    code = "event_id_reused"
+
+
+class SessionNotFound(ParkingError):
+    """No parking session with that id for this caller."""
+
+    code = "parking_session_not_found"

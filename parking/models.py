@@ -1,0 +1,123 @@
+"""Parking's tables: operators, their lots, the gate events they send, and the sessions made from them.
+
+A session records the use of a right (APDS): a vehicle's stay at a lot from an entry to an exit event,
+priced from the lot's tariff. Sessions are derived from a vehicle's events (``parking.sessions``), so late
+and out-of-order events give the same sessions as the ordered stream.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from core.db import Base, UTCDateTime
+from payments.models.columns import ID
+
+OPERATOR_KINDS = ("licensed_company", "city_unit")
+EVENT_TYPES = ("entry", "exit")
+CREDENTIAL_KINDS = ("rfid", "ticket_qr", "plate_read")
+#: ``open``: inside; ``closed``: exited and priced; ``superseded``: another entry came before any exit.
+SESSION_STATUSES = ("open", "closed", "superseded")
+
+
+class ParkingOperator(Base):
+    """A licensed company or the city's own unit that runs lots under a contract."""
+
+    __tablename__ = "parking_operators"
+    __table_args__ = (CheckConstraint(f"kind IN {OPERATOR_KINDS}", name="kind_known"),
+                      CheckConstraint("revenue_share_bp BETWEEN 0 AND 10000", name="share_in_range"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20))
+    #: The city agency the charges are collected for (bills, receiving account, Treasury remittance).
+    agency_code: Mapped[str] = mapped_column(String(50))
+    contract_reference: Mapped[str] = mapped_column(String(100))
+    #: The operator's share of what its lots collect, in basis points (3000 = 30 %).
+    revenue_share_bp: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ParkingLot(Base):
+    """A lot: where it is, its zone and site group (the tariff's dimensions), capacity and tariff service."""
+
+    __tablename__ = "parking_lots"
+    __table_args__ = (CheckConstraint("capacity >= 0", name="capacity_not_negative"),
+                      CheckConstraint("grace_minutes BETWEEN 0 AND 60", name="grace_in_range"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    operator_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_operators.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    commune_code: Mapped[str] = mapped_column(String(5))
+    zone: Mapped[str | None] = mapped_column(String(50))
+    site_group: Mapped[str | None] = mapped_column(String(50))
+    capacity: Mapped[int] = mapped_column(Integer)
+    #: The subsidies service whose rules price this lot (``PARKING_HN``).
+    tariff_service: Mapped[str] = mapped_column(String(50))
+    vehicle_classes: Mapped[list] = mapped_column(JSON)
+    grace_minutes: Mapped[int] = mapped_column(Integer)
+    #: An exit without an entry is priced as a stay of this many hours ending at the exit (the lot's rule).
+    unmatched_exit_hours: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GateEvent(Base):
+    """One event an operator's system sent, once (its ``event_id`` is the operator's idempotency key)."""
+
+    __tablename__ = "parking_events"
+    __table_args__ = (UniqueConstraint("operator_id", "event_id"),
+                      # A vehicle's sessions are rebuilt from its events at a lot, on every event.
+                      Index("ix_parking_events_lot_id_plate", "lot_id", "plate"),
+                      CheckConstraint(f"type IN {EVENT_TYPES}", name="type_known"),
+                      CheckConstraint(f"credential_kind IN {CREDENTIAL_KINDS}", name="credential_kind_known"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_operators.id"))
+    event_id: Mapped[str] = mapped_column(String(100))
+    #: SHA-256 of the event as sent: the same id with other content is refused, not taken as a retry.
+    digest: Mapped[str] = mapped_column(String(64))
+    lot_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_lots.id"))
+    type: Mapped[str] = mapped_column(String(10))
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: The vehicle as the gate read it: plate normalised (upper case, letters and digits), class.
+    plate: Mapped[str] = mapped_column(String(20))
+    vehicle_class: Mapped[str] = mapped_column(String(20))
+    credential_kind: Mapped[str] = mapped_column(String(20))
+    credential: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: How far ahead of our clock the gate's time was, in seconds, when it arrived (clock skew, shown to staff).
+    skew_seconds: Mapped[int] = mapped_column(Integer)
+
+
+class ParkingSession(Base):
+    """A vehicle's stay at a lot: entry and exit events, the price, and what is odd about it (``flags``)."""
+
+    __tablename__ = "parking_sessions"
+    __table_args__ = (CheckConstraint(f"status IN {SESSION_STATUSES}", name="status_known"),
+                      UniqueConstraint("entry_event_id"), UniqueConstraint("exit_event_id"),
+                      Index("ix_parking_sessions_lot_id_plate", "lot_id", "plate"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    lot_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_lots.id"))
+    #: Indexed for a citizen's linked plates across lots.
+    plate: Mapped[str] = mapped_column(String(20), index=True)
+    vehicle_class: Mapped[str] = mapped_column(String(20))
+    entry_event_id: Mapped[int | None] = mapped_column(ID, ForeignKey("parking_events.id"))
+    exit_event_id: Mapped[int | None] = mapped_column(ID, ForeignKey("parking_events.id"))
+    entered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exited_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10))
+    #: ``exit_without_entry``, ``entry_without_exit`` (another entry came first), ``clock_skew``.
+    flags: Mapped[list] = mapped_column(JSON)
+    amount: Mapped[int | None] = mapped_column(BigInteger)
+    currency: Mapped[str] = mapped_column(String(3))
+    #: The priced stay (``parking.pricing.PricedStay.to_dict``): segments, rules applied, legal basis.
+    pricing: Mapped[dict | None] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
