@@ -11,7 +11,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from core.db import Base, BigId, UTCDateTime
 
 #: What a client may do: read its bills, create and cancel bills, request refunds.
-SCOPES = ("read", "create", "refund")
+#: ``parking``: an operator's system sends gate events and reads its lots' sessions.
+SCOPES = ("read", "create", "refund", "parking")
 
 
 class ApiClient(Base):

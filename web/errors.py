@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from agencies import errors as agency_errors
 from core.errors import Conflict, DomainError, InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from identity import errors as identity_errors
+from parking import errors as parking_errors
 from payments import errors as payment_errors
 from subsidies import errors as subsidy_errors
 from web.logs import request_id_var
@@ -69,6 +70,11 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     payment_errors.ProviderUnavailable: 503,
     payment_errors.RefundAmountStale: 412,
     payment_errors.NoReceivingAccount: 409,
+    parking_errors.ParkingError: 400,
+    parking_errors.LotNotFound: 404,
+    parking_errors.EventInvalid: 422,
+    parking_errors.EventIdReused: 409,
+    parking_errors.SessionNotFound: 404,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

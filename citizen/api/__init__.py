@@ -82,7 +82,7 @@ API_DESCRIPTION = (
 
 def init_app(app: Flask) -> GatewayApi:
     """Configure the OpenAPI document and register every API blueprint (one Api per app)."""
-    from citizen.api import bills, docs, quotes
+    from citizen.api import bills, docs, parking, quotes
 
     app.config.update(
         API_TITLE="City payment gateway API",
@@ -97,6 +97,7 @@ def init_app(app: Flask) -> GatewayApi:
     api.spec.components.security_scheme("bearerAuth", {"type": "http", "scheme": "bearer",
                                                         "description": "An API client's key"})
     api.register_blueprint(bills.blp, url_prefix=f"{API_PREFIX}/bills")
+    api.register_blueprint(parking.blp, url_prefix=f"{API_PREFIX}/parking")
     app.register_blueprint(docs.bp)
     app.extensions["gateway.api"] = api
     return api

@@ -170,6 +170,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("api_bills.list_payments", "GET"): ("/api/v1/bills/NO-BILL/payments", PUBLIC, 401),
     ("api_bills.get_receipt", "GET"): ("/api/v1/bills/NO-BILL/receipt", PUBLIC, 401),
     ("api_bills.get_vietqr", "GET"): ("/api/v1/bills/NO-BILL/vietqr", PUBLIC, 401),
+    ("api_parking.send_event", "POST"): ("/api/v1/parking/events", PUBLIC, 401),
+    ("api_parking.get_session", "GET"): ("/api/v1/parking/sessions/PK0", PUBLIC, 401),
     ("api_bills.create_refund", "POST"): ("/api/v1/bills/NO-BILL/refunds", PUBLIC, 401),
     ("api_docs_page.api_docs", "GET"): ("/api/v1/docs", PUBLIC, 200),
     ("agency_links.follow", "GET"): ("/pay/NO-TOKEN", PUBLIC, 404),

@@ -1,0 +1,68 @@
+"""Marshmallow schemas of the parking API: a gate event in, a priced session out."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from parking.models import CREDENTIAL_KINDS, EVENT_TYPES
+from subsidies.vocabulary import VEHICLE_CLASSES
+
+
+class VehicleSchema(Schema):
+    """The vehicle as the gate saw it."""
+
+    plate = fields.String(required=True, validate=validate.Length(min=4, max=20),
+                          metadata={"description": "As read or typed, e.g. 29A-123.45 (normalised to 29A12345)"})
+    vehicle_class = fields.String(required=True, data_key="class", validate=validate.OneOf(VEHICLE_CLASSES))
+
+
+class CredentialSchema(Schema):
+    """What identified the vehicle at the gate."""
+
+    kind = fields.String(required=True, validate=validate.OneOf(CREDENTIAL_KINDS))
+    value = fields.String(required=True, validate=validate.Length(min=1, max=100),
+                          metadata={"description": "The RFID tag, the ticket's QR or the plate read"})
+
+
+class GateEventSchema(Schema):
+    """One gate event from an operator's system."""
+
+    event_id = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z0-9_.:-]{1,100}$"),
+                             metadata={"description": "Unique per operator: a retry sends the same event again"})
+    lot = fields.String(required=True, validate=validate.Length(min=1, max=50), metadata={"example": "HK-HANG-KHAY"})
+    type = fields.String(required=True, validate=validate.OneOf(EVENT_TYPES))
+    at = fields.AwareDateTime(required=True, metadata={"description": "When the gate saw it (ISO 8601 with offset)"})
+    vehicle = fields.Nested(VehicleSchema, required=True)
+    credential = fields.Nested(CredentialSchema, required=True)
+
+
+class SegmentSchema(Schema):
+    """A part of the stay priced under one set of rules."""
+
+    start = fields.String(metadata={"description": "ISO 8601 with offset"})
+    end = fields.String(metadata={"description": "ISO 8601 with offset"})
+    unit = fields.String(metadata={"description": "turn or hour"})
+    band = fields.String(allow_none=True, metadata={"description": "DAY, NIGHT or DAY_NIGHT for a turn"})
+    first_hour = fields.Integer(allow_none=True)
+    last_hour = fields.Integer(allow_none=True)
+    amount = fields.Integer(metadata={"description": "Whole đồng"})
+    applied = fields.List(fields.String(), metadata={"description": "Rules applied, RULE@version"})
+
+
+class ParkingSessionSchema(Schema):
+    """A session: the stay, what is odd about it, and its price once the vehicle has left."""
+
+    id = fields.String()
+    lot = fields.String()
+    plate = fields.String()
+    vehicle_class = fields.String()
+    status = fields.String(metadata={"description": "open, closed or superseded"})
+    flags = fields.List(fields.String(), metadata={
+        "description": "exit_without_entry, entry_without_exit, clock_skew"})
+    entered_at = fields.AwareDateTime(allow_none=True)
+    exited_at = fields.AwareDateTime(allow_none=True)
+    amount = fields.Integer(allow_none=True, metadata={"description": "Whole đồng, once closed"})
+    currency = fields.String()
+    covered_by = fields.String(allow_none=True, metadata={"description": "grace, or the right that covered it"})
+    segments = fields.List(fields.Nested(SegmentSchema))
+    repeated = fields.Boolean(metadata={"description": "True when this event had been sent before"})
