@@ -60,8 +60,6 @@ DEMO_RECEIVING_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("HN-CA", "CONG AN THANH PHO HA NOI"),
     ("HCM-CA", "CONG AN THANH PHO HO CHI MINH"),
     ("DEMO-STP", "SO TU PHAP HA NOI"),
-    ("HN-PARKING", "KHAI THAC DIEM DO XE HA NOI"),
-    ("HCM-PARKING", "HA TANG GIAO THONG TP HCM"),
 )
 
 
