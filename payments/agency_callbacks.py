@@ -22,7 +22,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -122,8 +122,12 @@ def lock_bill_events(session: Session, bill_id: int) -> AgencyBill | None:
     as ``waiting`` while the one before it is being delivered is seen by neither (the stager still sees
     the earlier one pending, the deliverer does not yet see the new one) and waits for ever.
     """
-    return session.scalars(select(AgencyBill).where(AgencyBill.bill_id == bill_id).with_for_update()
-                           .execution_options(populate_existing=True)).one_or_none()
+    return session.scalars(_LOCK_BILL_EVENTS, {"bill_id": bill_id}).one_or_none()
+
+
+#: Built once: every change of every payment asks it.
+_LOCK_BILL_EVENTS = (select(AgencyBill).where(AgencyBill.bill_id == bindparam("bill_id")).with_for_update()
+                     .execution_options(populate_existing=True))
 
 
 def canonical(body: dict[str, Any]) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.clock import Clock
@@ -181,11 +181,14 @@ def get_bill(session: Session, bill_public_id: str) -> Bill:
 
 def lock_bill(session: Session, bill_public_id: str) -> Bill:
     """Return the bill with a row lock held until the transaction ends (SELECT … FOR UPDATE)."""
-    # populate_existing: a row already in the session is refreshed with what the lock just read.
-    query = (select(Bill).where(Bill.public_id == bill_public_id).with_for_update()
-             .execution_options(populate_existing=True))
-    bill = session.scalars(query).one_or_none()
+    bill = session.scalars(_LOCK_BILL, {"public_id": bill_public_id}).one_or_none()
     if bill is None:
         raise BillNotFound(f"no bill {bill_public_id}")
     return bill
+
+
+# Built once (every payment locks its bill): the SQL is compiled once too, and its cache key computed once.
+# populate_existing: a row already in the session is refreshed with what the lock just read.
+_LOCK_BILL = (select(Bill).where(Bill.public_id == bindparam("public_id")).with_for_update()
+              .execution_options(populate_existing=True))
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 from enum import Enum
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -30,6 +30,7 @@ from payments.errors import PaymentNotFound
 from payments.models.billing import Bill, Payment
 from payments.providers.base import ProviderStatus, StatusReport
 from payments.settlement import mark_bill_paid, post_duplicate_capture
+from payments.sql import update_loaded
 from payments.states import Outcome, PaymentStatus, transition
 
 log = logging.getLogger(__name__)
@@ -55,12 +56,7 @@ class ReportOutcome(Enum):
 
 def lock_payment(session: Session, payment_public_id: str) -> tuple[Bill, Payment]:
     """Return a payment and its bill, both locked (bill first: the package's lock order)."""
-    # One statement: PostgreSQL locks the rows of a joined SELECT … FOR UPDATE table by table in FROM
-    # order, so the bill's row is locked before the payment's, as everywhere else in the package.
-    query = (select(Bill, Payment).join(Payment, Payment.bill_id == Bill.id)
-             .where(Payment.public_id == payment_public_id).with_for_update()
-             .execution_options(populate_existing=True))
-    row = session.execute(query).one_or_none()
+    row = session.execute(_LOCK_PAYMENT, {"public_id": payment_public_id}).one_or_none()
     if row is None:
         raise PaymentNotFound(f"no payment {payment_public_id}")
     bill, payment = row
@@ -70,6 +66,14 @@ def lock_payment(session: Session, payment_public_id: str) -> tuple[Bill, Paymen
     return bill, payment
 
 
+# One statement: PostgreSQL locks the rows of a joined SELECT … FOR UPDATE table by table in FROM order, so
+# the bill's row is locked before the payment's, as everywhere else in the package. Built once: every
+# payment takes it twice.
+_LOCK_PAYMENT = (select(Bill, Payment).join(Payment, Payment.bill_id == Bill.id)
+                 .where(Payment.public_id == bindparam("public_id")).with_for_update()
+                 .execution_options(populate_existing=True))
+
+
 def apply_report(session: Session, payment_public_id: str, report: StatusReport, *, cause: str, clock: Clock,
                  provider_event_id: str | None = None) -> ReportOutcome:
     """Move the payment to what ``report`` says, if that is forward; settle the bill on success."""
@@ -77,15 +81,20 @@ def apply_report(session: Session, payment_public_id: str, report: StatusReport,
     target = TARGET_FOR_REPORT[report.status]
     if target is None:
         return ReportOutcome.IGNORED
+    changes = {}
     if target is PaymentStatus.SUCCEEDED:
         if not _report_matches(payment, report):
             return ReportOutcome.MISMATCH
         if payment.status != PaymentStatus.SUCCEEDED and not _bill_needs(bill, payment):
             target = PaymentStatus.DUPLICATE  # the bill does not need this money as it stands: it goes back
-        payment.provider_payment_ref = payment.provider_payment_ref or report.payment_ref
+        reference = payment.provider_payment_ref or report.payment_ref
+        if reference != payment.provider_payment_ref:
+            changes["provider_payment_ref"] = reference
     outcome = transition(session, payment, target, cause=cause, clock=clock, provider_event_id=provider_event_id,
-                         failure_code=report.failure_code or target.value)
+                         failure_code=report.failure_code or target.value, changes=changes)
     if outcome is Outcome.IGNORED:
+        if changes:  # a late report of the capture still tells us the provider's reference
+            update_loaded(session, payment, changes)
         return ReportOutcome.IGNORED
     receipt = None
     if target is PaymentStatus.SUCCEEDED:

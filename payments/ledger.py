@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from sqlalchemy import Date, bindparam, case, event, func, select
 from sqlalchemy.orm import Session
@@ -112,10 +113,22 @@ def post(session: Session, *, source: str, external_id: str, kind: str, legs: Se
         return Posted(find(session, source, external_id), created=False)
     accounts = _accounts_for(session, legs, clock)
     # One multi-row INSERT; the postings are not loaded as objects (``transaction.postings`` loads them).
-    session.execute(LedgerPosting.__table__.insert(), [
-        {"transaction_id": transaction.id, "account_id": accounts[leg.account.code].id, "side": leg.side,
-         "amount": leg.amount.amount, "currency": leg.amount.currency} for leg in legs])
+    # One statement, not an executemany: the driver runs those in pipeline mode, at more CPU than the rows.
+    values = {"transaction_id": transaction.id}
+    for number, leg in enumerate(legs):
+        values |= {f"account_id_{number}": accounts[leg.account.code].id, f"side_{number}": leg.side,
+                   f"amount_{number}": leg.amount.amount, f"currency_{number}": leg.amount.currency}
+    session.execute(_postings_insert(len(legs)), values)
     return Posted(transaction, created=True)
+
+
+@cache
+def _postings_insert(legs: int):
+    """``INSERT INTO ledger_postings … VALUES (…), (…)`` for ``legs`` rows, built once per count."""
+    columns = ("account_id", "side", "amount", "currency")
+    return LedgerPosting.__table__.insert().values([
+        {"transaction_id": bindparam("transaction_id"), **{name: bindparam(f"{name}_{number}") for name in columns}}
+        for number in range(legs)])
 
 
 def _header_insert(session: Session):
@@ -182,12 +195,16 @@ def correct(session: Session, transaction_id: int, *, legs: Sequence[Leg], sourc
 def _accounts_for(session: Session, legs: Sequence[Leg], clock: Clock) -> dict[str, LedgerAccount]:
     """The legs' accounts in one look-up; only an account used for the first time costs more statements."""
     wanted = {leg.account.code: leg for leg in legs}
-    found = {row.code: row for row in session.scalars(select(LedgerAccount).where(LedgerAccount.code.in_(wanted)))}
+    found = {row.code: row for row in session.scalars(_ACCOUNTS_BY_CODE, {"codes": list(wanted)})}
     for code, leg in wanted.items():
         if code not in found:
             found[code] = account_for(session, leg.account, leg.amount.currency, clock)
         _check_account(found[code], leg.account, leg.amount.currency)
     return found
+
+
+#: Built once: the look-up runs with every posting (the codes come as an expanding parameter).
+_ACCOUNTS_BY_CODE = select(LedgerAccount).where(LedgerAccount.code.in_(bindparam("codes", expanding=True)))
 
 
 def _check_account(row: LedgerAccount, account: Account, currency: str) -> None:

@@ -17,7 +17,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from core.clock import SYSTEM_CLOCK, Clock
@@ -82,12 +82,16 @@ def refresh_payment(session: Session, provider_name: str, session_id: str, *, ca
 
 def check_on_return(session: Session, payment_public_id: str, *, clock: Clock) -> Payment:
     """What the return URL does: query the provider (it never decides by itself) and return the payment."""
-    payment = session.scalars(select(Payment).where(Payment.public_id == payment_public_id)).one_or_none()
+    payment = session.scalars(_PAYMENT_BY_CODE, {"public_id": payment_public_id}).one_or_none()
     if payment is not None and payment.provider_session_id is not None:
         # The payment is known, so the session's payment need not be looked up (refresh_payment's first step).
         report = get_provider(payment.provider).fetch_status(payment.provider_session_id)
         apply_report(session, payment.public_id, report, cause="return_url", clock=clock)
     return payment
+
+
+#: Built once: every return to the gateway reads it.
+_PAYMENT_BY_CODE = select(Payment).where(Payment.public_id == bindparam("public_id"))
 
 
 @job_handler(REFRESH_JOB)

@@ -16,7 +16,9 @@ Design overview
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -24,6 +26,7 @@ from core.clock import Clock
 from payments.bills import new_public_id
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt, ReceiptCounter
+from payments.sql import insert_entity
 
 #: The receipt series (ký hiệu) of this gateway; the two digits of the year are added when displayed.
 DEFAULT_SERIES = "BLTT"
@@ -32,13 +35,19 @@ DEFAULT_SERIES = "BLTT"
 def next_number(session: Session, series: str, year: int) -> int:
     """Return the next receipt number of ``series`` in ``year``, holding the counter's lock until commit."""
     # One upsert: the year's first receipt creates the counter at 1, later ones add 1 under its row lock.
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return session.execute(_next_number(session.get_bind().dialect.name),
+                           {"series": series, "year": year, "last_number": 1}).scalar_one()
+
+
+@cache
+def _next_number(dialect_name: str) -> Insert:
+    """The counter's upsert, built once per dialect (series and year come as parameters)."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     counter = ReceiptCounter.__table__
-    statement = (dialect.insert(counter).values(series=series, year=year, last_number=1)
-                 .on_conflict_do_update(index_elements=[counter.c.series, counter.c.year],
-                                        set_={"last_number": counter.c.last_number + 1})
-                 .returning(counter.c.last_number))
-    return session.execute(statement).scalar_one()
+    return (dialect.insert(counter)
+            .on_conflict_do_update(index_elements=[counter.c.series, counter.c.year],
+                                   set_={"last_number": counter.c.last_number + 1})
+            .returning(counter.c.last_number))
 
 
 def issue_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock: Clock,
@@ -67,18 +76,16 @@ def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock
         cancel_receipt(session, replaces, clock=clock)
     # The counter's row lock, held until commit, is taken last: pending changes are written before it.
     session.flush()
-    receipt = Receipt(public_id=new_public_id(), bill_id=bill.id, payment_id=payment.id if payment else None,
-                      series=series, year=year, number=next_number(session, series, year), status="issued",
-                      replaces_id=replaces.id if replaces else None, agency_code=bill.agency_code,
-                      payer_id_hash=bill.payer_id_hash, payer_name=bill.payer_name,
-                      payer_masked_id=bill.payer_masked_id, service_code=bill.service_code, fee_kind=bill.fee_kind,
-                      base_amount=bill.base_amount, amount_paid=held, currency=bill.currency,
-                      subsidy_lines=list(bill.subsidy_lines), explanation=dict(bill.explanation),
-                      method=payment.provider if payment else "subsidy", collected_at=bill.paid_at or clock.now(),
-                      issued_at=clock.now())
-    session.add(receipt)
-    session.flush()
-    return receipt
+    # One INSERT … RETURNING, the row made the object (payments.sql): a receipt is issued with every payment.
+    return insert_entity(session, Receipt, {
+        "public_id": new_public_id(), "bill_id": bill.id, "payment_id": payment.id if payment else None,
+        "series": series, "year": year, "number": next_number(session, series, year), "status": "issued",
+        "replaces_id": replaces.id if replaces else None, "agency_code": bill.agency_code,
+        "payer_id_hash": bill.payer_id_hash, "payer_name": bill.payer_name, "payer_masked_id": bill.payer_masked_id,
+        "service_code": bill.service_code, "fee_kind": bill.fee_kind, "base_amount": bill.base_amount,
+        "amount_paid": held, "currency": bill.currency, "subsidy_lines": list(bill.subsidy_lines),
+        "explanation": dict(bill.explanation), "method": payment.provider if payment else "subsidy",
+        "collected_at": bill.paid_at or clock.now(), "issued_at": clock.now()})
 
 
 def cancel_receipt(session: Session, receipt: Receipt, *, clock: Clock) -> None:

@@ -54,8 +54,7 @@ def mark_bill_paid(session: Session, bill: Bill, payment: Payment | None, *, clo
     The caller holds the bill's lock, and tells the bill's agency (``agency_callbacks``) once its change is whole.
     """
     transition_bill(session, bill, BillStatus.PAID, actor=f"payment:{payment.public_id}" if payment else "payer",
-                    clock=clock)
-    bill.paid_at = clock.now()
+                    clock=clock, changes={"paid_at": clock.now()})
     paid = Money(payment.amount, payment.currency) if payment else Money(0, bill.currency)
     legs = collection_legs(bill, paid=paid, provider=payment.provider if payment else None)
     if legs:  # a bill exempt by law (base 0) moves no money

@@ -5,9 +5,10 @@ from __future__ import annotations
 from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import Insert, Table, inspect
+from sqlalchemy import Insert, Table, Update, bindparam, insert, inspect
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 T = TypeVar("T")
 
@@ -48,6 +49,32 @@ def execute_entity_insert(session: Session, entity: type[T], statement: Insert, 
     return instance
 
 
+def insert_entity(session: Session, entity: type[T], values: dict[str, Any]) -> T:
+    """A plain ``INSERT … RETURNING`` every column of ``entity``'s table; the new row as a persistent object.
+
+    What ``session.add`` and a flush would write, without the unit of work's bookkeeping (see
+    ``insert_entity_if_absent``); the statement is built once per table.
+    """
+    return execute_entity_insert(session, entity, _plain_insert(entity.__table__), values)
+
+
+def update_loaded(session: Session, instance: object, values: dict[str, Any]) -> None:
+    """Write ``values`` to ``instance``'s row now, in one ``UPDATE … WHERE id``, and give the object those
+    values as loaded.
+
+    The unit of work would issue the same UPDATE at the next flush, at several times the CPU (it looks for
+    changes on every object of the session): this is for rows the hot path changes on every payment. The
+    values are not pending afterwards, so no later flush writes them again; other attributes the caller set
+    on the object stay pending and are flushed as usual. The caller holds the row's lock.
+    """
+    state = inspect(instance)
+    if state.pending:  # not in the database yet: its INSERT goes first, as an ORM flush would order it
+        session.flush()
+    session.execute(_update_by_id(state.mapper.local_table), {"_row_id": state.identity[0], **values})
+    for name, value in values.items():
+        set_committed_value(instance, name, value)
+
+
 #: ``index_elements`` meaning "no conflict target": any unique index counts.
 ANY_UNIQUE = ("*",)
 
@@ -76,3 +103,14 @@ def _insert(dialect_name: str, table: Table, conflict: tuple[str, ...], returnin
 def _attribute_names(entity: type) -> list[str]:
     mapper = inspect(entity)
     return [mapper.get_property_by_column(column).key for column in entity.__table__.columns]
+
+
+@cache
+def _plain_insert(table: Table) -> Insert:
+    return insert(table).returning(*table.columns)
+
+
+@cache
+def _update_by_id(table: Table) -> Update:
+    """``UPDATE table … WHERE id = :_row_id``; the columns to set are the other parameters of each call."""
+    return table.update().where(table.c.id == bindparam("_row_id"))

@@ -30,8 +30,8 @@ from payments.models.billing import Bill, Payment
 from payments.pricing import require_eid_level
 from payments.providers import get_provider
 from payments.providers.base import ProviderSession, SessionRequest
-from payments.sql import insert_entity_if_absent
-from payments.states import PaymentStatus, record_creation, transition
+from payments.sql import insert_entity_if_absent, update_loaded
+from payments.states import Outcome, PaymentStatus, record_creation, transition
 from payments.vietqr_payments import require_receiving_account
 
 #: How long a payment may stay unfinished before the sweeper expires it (GOV.UK Pay uses 90 minutes).
@@ -112,10 +112,12 @@ def record_provider_session(session: Session, payment_public_id: str, opened: Pr
                             clock: Clock) -> Payment:
     """Store the provider session on the payment and move it to ``submitted`` (a no-op if it moved on)."""
     _, payment = lock_payment(session, payment_public_id)
-    if payment.provider_session_id is None:
-        payment.provider_session_id = opened.session_id
-        payment.next_url = opened.next_url
-    transition(session, payment, PaymentStatus.SUBMITTED, cause="provider_session", clock=clock)
+    found = {"provider_session_id": opened.session_id, "next_url": opened.next_url}
+    changes = found if payment.provider_session_id is None else {}
+    if transition(session, payment, PaymentStatus.SUBMITTED, cause="provider_session", clock=clock,
+                  changes=changes) is Outcome.IGNORED and changes:
+        # It moved on without us (a notification overtook this): the session is still the payment's.
+        update_loaded(session, payment, changes)
     return payment
 
 

@@ -19,7 +19,20 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Column, Engine, Integer, MetaData, String, Table, func, insert, select, update
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Engine,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from core.db import UTCDateTime, make_engine
@@ -66,6 +79,13 @@ class SessionRow:
 
 
 _COLUMNS = tuple(field.name for field in fields(SessionRow))
+# Built once: a payment reads or changes its session four times (the SQL's cache key is computed once too).
+_INSERT = insert(sandbox_sessions)
+_SELECT = select(*(sandbox_sessions.c[name] for name in _COLUMNS)).where(
+    sandbox_sessions.c.session_id == bindparam("session_id"))
+_SELECT_FOR_UPDATE = _SELECT.with_for_update()
+#: The columns to set are the parameters of each call besides ``row_id``.
+_UPDATE = update(sandbox_sessions).where(sandbox_sessions.c.session_id == bindparam("row_id"))
 
 
 def sandbox_database_url(database_url: str) -> str:
@@ -123,7 +143,7 @@ class SandboxStore:
         """Store ``row`` unless a session with its id exists; return what is stored."""
         try:
             with self._engine.begin() as connection:
-                connection.execute(insert(sandbox_sessions).values(**vars(row)))
+                connection.execute(_INSERT, vars(row))
             return row
         except IntegrityError:  # opened before (a retry) or by another worker at the same moment
             return self.get(row.session_id)
@@ -143,8 +163,7 @@ class SandboxStore:
             if vars(row) != before:
                 row.updated_at = now
                 values = {name: getattr(row, name) for name in _COLUMNS if name != "session_id"}
-                connection.execute(update(sandbox_sessions)
-                                   .where(sandbox_sessions.c.session_id == session_id).values(**values))
+                connection.execute(_UPDATE, {"row_id": session_id, **values})
 
     def count(self) -> int:
         """How many sessions were ever opened."""
@@ -153,11 +172,9 @@ class SandboxStore:
 
     @staticmethod
     def _read(connection, session_id: str, *, lock: bool) -> SessionRow:
-        query = select(*(sandbox_sessions.c[name] for name in _COLUMNS)).where(
-            sandbox_sessions.c.session_id == session_id)
-        if lock and connection.dialect.name == "postgresql":
-            query = query.with_for_update()  # SQLite's BEGIN IMMEDIATE already serialises writers
-        found = connection.execute(query).one_or_none()
+        # SQLite's BEGIN IMMEDIATE already serialises writers (and it has no FOR UPDATE).
+        query = _SELECT_FOR_UPDATE if lock and connection.dialect.name == "postgresql" else _SELECT
+        found = connection.execute(query, {"session_id": session_id}).one_or_none()
         if found is None:
             raise SessionMissing(session_id)
         return SessionRow(**found._mapping)
