@@ -222,3 +222,37 @@ def bank_connections(name: str, raw: str) -> tuple[tuple[str, str, str, str, str
     if len({connection[0] for connection in found}) != len(found):
         raise SettingsError(name, "names a bank connection twice")
     return tuple(found)
+
+
+def smtp_host(name: str, raw: str) -> str:
+    """A host name or address (no scheme, no port: the port is its own setting), or empty for "not set"."""
+    value = raw.strip()
+    if value and not re.fullmatch(r"[A-Za-z0-9.:\[\]-]{1,253}", value) or "://" in value:
+        raise SettingsError(name, f"{raw!r} is not a host name such as smtp.example.gov.vn")
+    return value
+
+
+def password(name: str, raw: str) -> str:
+    # Never echo the value: it is a secret.
+    if any(ord(ch) < 32 for ch in raw):
+        raise SettingsError(name, "must be one line")
+    return raw
+
+
+def mail_sender(name: str, raw: str) -> str:
+    """``address`` or ``Name <address>``, one line."""
+    from email.utils import parseaddr
+
+    value = raw.strip()
+    _, address = parseaddr(value)
+    if any(ord(ch) < 32 for ch in value) or "@" not in address or " " in address:
+        raise SettingsError(name, f"{raw!r} is not a sender such as 'Cổng thanh toán <no-reply@pay.example.gov.vn>'")
+    return value
+
+
+def day_list(name: str, raw: str) -> tuple[int, ...]:
+    """Comma-separated whole days of at least 1, e.g. ``7,1``; kept largest first, without repeats."""
+    parts = [part.strip() for part in raw.split(",") if part.strip()]
+    if not parts or not all(part.isdigit() and 1 <= int(part) <= 365 for part in parts):
+        raise SettingsError(name, f"{raw!r} is not a comma-separated list of days between 1 and 365, e.g. 7,1")
+    return tuple(sorted({int(part) for part in parts}, reverse=True))

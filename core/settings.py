@@ -23,18 +23,22 @@ from core.setting_values import (
     choice,
     claim_name,
     database_url,
+    day_list,
     demo_agency_key,
     http_url,
     instance_path,
     key_file,
+    mail_sender,
     optional_http_url,
     optional_secret,
+    password,
     positive_int,
     queue_url,
     rate_limit,
     scopes,
     secret_key,
     secret_list,
+    smtp_host,
     storage_url,
     stripe_key,
     text,
@@ -171,6 +175,20 @@ VARIABLES: tuple[Variable, ...] = (
              "Minutes a payment attempt may stay unfinished before it expires (Stripe needs at least 30)."),
     Variable("GATEWAY_REFUND_APPROVAL_THRESHOLD", positive_int, lambda v: "1000000",
              "Refunds above this many dong need a finance approver besides the officer who asks."),
+    Variable("GATEWAY_SMTP_HOST", smtp_host, lambda v: "",
+             "The SMTP relay that sends receipts and payment reminders by e-mail. Empty: outside production each "
+             "message is written to the log (masked) instead; in production e-mail is off."),
+    Variable("GATEWAY_SMTP_PORT", positive_int, lambda v: "587",
+             "The relay's port: 587 (submission with STARTTLS) or 465 (TLS from the start)."),
+    Variable("GATEWAY_SMTP_USER", text, lambda v: "", "User name at the relay; empty: no login."),
+    Variable("GATEWAY_SMTP_PASSWORD", password, lambda v: "", "Password at the relay.", secret=True),
+    Variable("GATEWAY_SMTP_FROM", mail_sender, lambda v: f"no-reply@{urlsplit(v['base_url']).hostname}",
+             "The sender of every e-mail, `address` or `Name <address>`. Default: no-reply at the base URL's host."),
+    Variable("GATEWAY_SMTP_STARTTLS", boolean, lambda v: "true",
+             "Upgrade the connection with STARTTLS before logging in (ignored on port 465, which is TLS already)."),
+    Variable("GATEWAY_REMINDER_DAYS", day_list, lambda v: "3",
+             "How many days before a bill's due date its payer is reminded by e-mail, comma-separated for several "
+             "reminders (e.g. `7,1`); one reminder per bill per lead time."),
     Variable("GATEWAY_DEMO_AGENCY_KEY", demo_agency_key, lambda v: "" if v["env"] == "production" else DEMO_AGENCY_KEY,
              "API key of the demo agency client seeded in the embedded default (development and test only; "
              "production refuses to start with it set).", secret=True),
@@ -224,12 +242,24 @@ class Settings:
     vnpay_api_url: str
     payment_expiry_minutes: int
     refund_approval_threshold: int
+    smtp_host: str
+    smtp_port: int
+    smtp_user: str
+    smtp_password: str
+    smtp_from: str
+    smtp_starttls: bool
+    reminder_days: tuple[int, ...]
     demo_agency_key: str
 
     @property
     def vnpay_simulated(self) -> bool:
         """True when the built-in VNPay simulator stands in (nothing configured, not production)."""
         return not self.vnpay_tmn_code and not self.production
+
+    @property
+    def mail_enabled(self) -> bool:
+        """True when e-mail goes somewhere: a configured relay, or the log outside production."""
+        return bool(self.smtp_host) or not self.production
 
     @property
     def production(self) -> bool:
@@ -309,6 +339,9 @@ class Settings:
                           ("GATEWAY_VNPAY_API_URL", self.vnpay_api_url)):
             if url and not url.startswith("https://"):
                 raise SettingsError(name, "must be an https URL in production")
+        if self.smtp_password and not (self.smtp_starttls or self.smtp_port == 465):
+            raise SettingsError("GATEWAY_SMTP_STARTTLS", "must be on in production when a password is sent "
+                                                         "(or use port 465)")
         if self.demo_agency_key:
             raise SettingsError("GATEWAY_DEMO_AGENCY_KEY", "must not be set in production (it is a public demo key)")
 

@@ -28,6 +28,7 @@ from citizen.views import (
     fees,
     health,
     pages,
+    parking,
     receipts,
     sandbox_pay,
     vietqr_pay,
@@ -109,4 +110,5 @@ def _register_blueprints(app: Flask) -> None:
     if "dev-bank" in app.extensions["gateway.runtime"].bank_connections:  # the built-in stand-in's feed
         app.register_blueprint(dev_bank.bp)
     app.register_blueprint(bills.bp)
+    app.register_blueprint(parking.bp)
     app.register_blueprint(receipts.bp)

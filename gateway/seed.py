@@ -54,12 +54,16 @@ SEEDERS.append(("demo agency API client", _seed_demo_agency))
 
 #: Demo receiving accounts (agency code, holder) at Vietcombank (970436), all on the one account the built-in
 #: ``dev-bank`` feed reports on (web.runtime.DEV_BANK_ACCOUNT), so every demo bill can be paid by VietQR end to
-#: end: the demo bills' agencies (citizen/demo_bills.py) and the demo agency's API client (web/agency_runtime.py).
+#: end: the demo bills' agencies (citizen/demo_bills.py), the demo agency's API client (web/agency_runtime.py) and
+#: the demo parking operators.
 DEMO_BANK_BIN, DEMO_ACCOUNT_NUMBER = "970436", DEV_BANK_ACCOUNT
 DEMO_RECEIVING_ACCOUNTS: tuple[tuple[str, str], ...] = (
     ("HN-CA", "CONG AN THANH PHO HA NOI"),
     ("HCM-CA", "CONG AN THANH PHO HO CHI MINH"),
     ("DEMO-STP", "SO TU PHAP HA NOI"),
+    # The demo parking operators' agencies (parking.lots.SeedLots): a session's charge can be paid by VietQR.
+    ("HN-PARKING", "CONG TY KHAI THAC DIEM DO XE HA NOI"),
+    ("HCM-PARKING", "TRUNG TAM QUAN LY HA TANG GIAO THONG"),
 )
 
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from core.clock import SYSTEM_CLOCK, Clock
 from identity import audit
 from identity.errors import ConsentRequired, InvalidPersonalId, LoginRejected
-from identity.models import Citizen, Consent, LoginRecord
+from identity.models import Citizen, Consent, EmailConsent, LoginRecord
 from identity.personal_data import PersonalIdVault, mask_personal_id, validate_personal_id
 
 #: Bump when the wording of the consent notice changes: everyone is asked again.
@@ -201,4 +201,8 @@ def export_data(session: Session, citizen: Citizen, vault: PersonalIdVault) -> d
                       "withdrawn_at": _iso(c.withdrawn_at)} for c in citizen.consents],
         "logins": [{"at": _iso(r.at), "eid_level": r.eid_level, "acr": r.acr, "user_agent": r.user_agent}
                    for r in login_history(session, citizen, limit=1000)],
+        "email_consents": [{"address": e.address, "language": e.language, "granted_at": _iso(e.granted_at),
+                            "withdrawn_at": _iso(e.withdrawn_at)}
+                           for e in session.scalars(select(EmailConsent).where(EmailConsent.citizen_id == citizen.id)
+                                                    .order_by(EmailConsent.id))],
     }

@@ -103,3 +103,9 @@ class ConsentRequired(IdentityError):
     """The citizen has not yet agreed to the current data-use notice."""
 
     code = "consent_required"
+
+
+class InvalidEmail(IdentityError):
+    """An e-mail address given for receipts and reminders is not one we can send to."""
+
+    code = "email_invalid"

@@ -10,11 +10,13 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -75,6 +77,35 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     citizen: Mapped[Citizen] = relationship(back_populates="consents")
+
+
+EMAIL_LANGUAGES = ("vi", "en")
+
+
+class EmailConsent(Base):
+    """A citizen's e-mail address, given with consent to receive receipts and payment reminders there.
+
+    One row per consent: changing the address withdraws the old row and adds a new one, so when each
+    address was agreed to and withdrawn stays on record. At most one row per citizen is in force.
+    """
+
+    __tablename__ = "email_consents"
+    __table_args__ = (
+        CheckConstraint(f"language IN {EMAIL_LANGUAGES}", name="language_known"),
+        CheckConstraint("withdrawn_at IS NULL OR withdrawn_at >= granted_at", name="withdrawn_after_granted"),
+        Index("uq_email_consents_one_in_force", "citizen_id", unique=True,
+              postgresql_where=text("withdrawn_at IS NULL"), sqlite_where=text("withdrawn_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ForeignKey("citizens.id"), index=True)
+    #: Personal data: shown to its owner only, masked in logs (``core.mail.mask_email``).
+    address: Mapped[str] = mapped_column(String(254))
+    #: The language the citizen used when agreeing; their e-mails are written in it.
+    language: Mapped[str] = mapped_column(String(2))
+    granted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Set when the citizen withdraws (or replaces the address): no e-mail goes out after it.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class LoginRecord(Base):

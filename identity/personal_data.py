@@ -42,6 +42,10 @@ def _derive(master_key: bytes, label: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"gateway/" + label).derive(master_key)
 
 
+#: How a placeholder payer (a vehicle nobody linked) starts: never the start of a citizen's lookup hash (hex).
+VEHICLE_PAYER = "vehicle:"
+
+
 class PersonalIdVault:
     """Encrypts, decrypts and hashes personal ID numbers under keys derived from one master key."""
 
@@ -50,6 +54,7 @@ class PersonalIdVault:
             raise ValueError("the personal-data master key needs at least 32 bytes")
         self._aead = AESGCM(_derive(master_key, b"personal-id/encrypt"))
         self._hash_key = _derive(master_key, b"personal-id/lookup")
+        self._vehicle_key = _derive(master_key, b"vehicle/payer")
 
     def encrypt(self, personal_id: str) -> bytes:
         """Return version byte + random nonce + AES-GCM ciphertext of a validated number."""
@@ -67,3 +72,10 @@ class PersonalIdVault:
         """Return the keyed hash used to find a citizen by number without decrypting every row."""
         digest = hmac.new(self._hash_key, validate_personal_id(personal_id).encode(), hashlib.sha256)
         return digest.hexdigest()
+
+    def vehicle_payer_hash(self, plate: str) -> str:
+        """The payer a bill names while its vehicle is linked to no one: a keyed hash of the plate.
+
+        Its own key and a prefix, so it can never equal a citizen's ``lookup_hash``: such a bill is nobody's
+        until someone claims it with its ticket (``parking.charges``)."""
+        return VEHICLE_PAYER + hmac.new(self._vehicle_key, plate.encode(), hashlib.sha256).hexdigest()

@@ -13,7 +13,7 @@ MODEL_MODULES = (
     "subsidies.catalogue", "subsidies.rule_store", "subsidies.budgets", "subsidies.quotes", "subsidies.beneficiaries",
     "payments.models", "payments.reconciliation.models", "payments.reconciliation.runs",
     "payments.reconciliation.requests",
-    "agencies.models", "payments.agency_models", "parking.models",
+    "agencies.models", "payments.agency_models", "parking.models", "mailing.models",
 )
 for module in MODEL_MODULES:
     import_module(module)

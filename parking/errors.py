@@ -33,3 +33,21 @@ class SessionNotFound(ParkingError):
     """No parking session with that id for this caller."""
 
     code = "parking_session_not_found"
+
+
+class PlateLinkedElsewhere(ParkingError):
+    """The plate is linked to another citizen: it must be unlinked (or disputed) before it can be linked again."""
+
+    code = "plate_linked_elsewhere"
+
+
+class VehicleInvalid(ParkingError):
+    """A plate or vehicle class that cannot be linked."""
+
+    code = "vehicle_invalid"
+
+
+class SessionNotClaimable(ParkingError):
+    """The session's charge is another citizen's, paid, or has nothing to pay."""
+
+    code = "parking_session_not_claimable"

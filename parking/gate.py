@@ -12,6 +12,8 @@ Design overview
 * A session is priced once, when it closes, from the tariff in force (``parking.pricing``), and keeps
   that price and its rule set; an exit without an entry is priced as the lot's rule says (a stay of
   ``unmatched_exit_hours`` ending at the exit) and flagged.
+* Each session's charge follows its price (``parking.charges``): a bill when it closes with something to pay,
+  requoted or cancelled while unpaid when late events change it, flagged when it is already being paid.
 * Gate clocks drift: an event more than an hour ahead of ours is refused; one more than five minutes
   ahead is taken and its session flagged ``clock_skew`` for staff.
 """
@@ -21,7 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,10 +31,13 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from core.clock import Clock, ensure_utc
+from identity.personal_data import PersonalIdVault
 from parking import pairing
+from parking.charges import keep_charge_in_step
 from parking.errors import EventIdReused, EventInvalid
 from parking.lots import lot_of
 from parking.models import CREDENTIAL_KINDS, EVENT_TYPES, GateEvent, ParkingLot, ParkingOperator, ParkingSession
+from parking.plates import normalise_plate, plate_problem
 from parking.pricing import StayRequest, price_stay
 from payments.sql import insert_entity_if_absent
 from subsidies.compiler import CompiledRuleSet
@@ -43,7 +47,6 @@ log = logging.getLogger(__name__)
 SKEW_FLAG = timedelta(minutes=5)
 SKEW_REFUSED = timedelta(hours=1)
 CLOCK_SKEW = "clock_skew"
-_PLATE = re.compile(r"[^0-9A-Z]")
 
 
 @dataclass(frozen=True)
@@ -74,14 +77,9 @@ class Taken:
     repeated: bool
 
 
-def normalise_plate(plate: str) -> str:
-    """``29A-123.45`` and ``29a 12345`` are one plate: upper case, letters and digits only."""
-    return _PLATE.sub("", plate.upper())
-
-
 def take_event(session: Session, operator: ParkingOperator, sent: GateEventIn, *, rule_set: CompiledRuleSet,
-               clock: Clock) -> Taken:
-    """Record ``sent`` once and rebuild its vehicle's sessions; return the event's session."""
+               vault: PersonalIdVault, clock: Clock) -> Taken:
+    """Record ``sent`` once and rebuild its vehicle's sessions and their charges; return the event's session."""
     lot = lot_of(session, operator, sent.lot)
     values = _values(operator, lot, sent, clock)
     event = insert_entity_if_absent(session, GateEvent, values, ["operator_id", "event_id"])
@@ -92,7 +90,7 @@ def take_event(session: Session, operator: ParkingOperator, sent: GateEventIn, *
             raise EventIdReused(f"event id {sent.event_id!r} was used for another event",
                                 details={"event_id": sent.event_id})
         return Taken(first, session_of(session, first), repeated=True)
-    rebuild(session, lot, event.plate, rule_set=rule_set, clock=clock)
+    rebuild(session, operator, lot, event.plate, rule_set=rule_set, vault=vault, clock=clock)
     return Taken(event, session_of(session, event), repeated=False)
 
 
@@ -105,8 +103,8 @@ def _values(operator: ParkingOperator, lot: ParkingLot, sent: GateEventIn, clock
         problems.append(f"lot {lot.code} takes {', '.join(lot.vehicle_classes)}, not {sent.vehicle_class}")
     if sent.credential_kind not in CREDENTIAL_KINDS:
         problems.append(f"credential kind must be one of {', '.join(CREDENTIAL_KINDS)}")
-    if not 4 <= len(plate) <= 12:
-        problems.append("the plate must have 4 to 12 letters and digits")
+    if plate_problem(plate):
+        problems.append(plate_problem(plate))
     if at - now > SKEW_REFUSED:
         problems.append(f"the event's time is more than {SKEW_REFUSED} ahead of the gateway's clock")
     if problems:
@@ -117,8 +115,9 @@ def _values(operator: ParkingOperator, lot: ParkingLot, sent: GateEventIn, clock
             "skew_seconds": int((at - now).total_seconds())}
 
 
-def rebuild(session: Session, lot: ParkingLot, plate: str, *, rule_set: CompiledRuleSet, clock: Clock) -> None:
-    """Make the vehicle's sessions at ``lot`` what its events say (see the module docstring)."""
+def rebuild(session: Session, operator: ParkingOperator, lot: ParkingLot, plate: str, *, rule_set: CompiledRuleSet,
+            vault: PersonalIdVault, clock: Clock) -> None:
+    """Make the vehicle's sessions at ``lot`` (and their charges) what its events say (see the docstring)."""
     _lock_vehicle(session, lot.id, plate)
     events = {e.id: e for e in session.scalars(select(GateEvent).where(GateEvent.lot_id == lot.id,
                                                                        GateEvent.plate == plate))}
@@ -133,6 +132,8 @@ def rebuild(session: Session, lot: ParkingLot, plate: str, *, rule_set: Compiled
     for index, found in enumerate(pairs):
         row = matched.get(index) or _new_session(session, lot, events, found, now)
         _apply(row, lot, events, found, rule_set, now)
+        session.flush()  # a new session has its id before its bill names it
+        keep_charge_in_step(session, operator, lot, row, vault=vault, clock=clock)
     for row in existing:
         if row not in matched.values():  # cannot happen while events are never deleted; kept honest
             log.error("a parking session lost its events", extra={"session": row.public_id})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from core.db import Base, UTCDateTime
@@ -20,6 +20,8 @@ EVENT_TYPES = ("entry", "exit")
 CREDENTIAL_KINDS = ("rfid", "ticket_qr", "plate_read")
 #: ``open``: inside; ``closed``: exited and priced; ``superseded``: another entry came before any exit.
 SESSION_STATUSES = ("open", "closed", "superseded")
+#: Who counted vehicles independently of the operator's sessions: the gate's own counter, a sensor, an inspector.
+COUNT_SOURCES = ("gate_counter", "sensor", "inspector")
 
 
 class ParkingOperator(Base):
@@ -100,7 +102,8 @@ class ParkingSession(Base):
     __tablename__ = "parking_sessions"
     __table_args__ = (CheckConstraint(f"status IN {SESSION_STATUSES}", name="status_known"),
                       UniqueConstraint("entry_event_id"), UniqueConstraint("exit_event_id"),
-                      Index("ix_parking_sessions_lot_id_plate", "lot_id", "plate"))
+                      Index("ix_parking_sessions_lot_id_plate", "lot_id", "plate"),
+                      Index("uq_parking_sessions_bill_id", "bill_id", unique=True))
 
     id: Mapped[int] = mapped_column(ID, primary_key=True)
     public_id: Mapped[str] = mapped_column(String(32), unique=True)
@@ -119,5 +122,47 @@ class ParkingSession(Base):
     currency: Mapped[str] = mapped_column(String(3))
     #: The priced stay (``parking.pricing.PricedStay.to_dict``): segments, rules applied, legal basis.
     pricing: Mapped[dict | None] = mapped_column(JSON)
+    #: The bill the session is paid through (``parking.charges``): a closed session with something to pay.
+    bill_id: Mapped[int | None] = mapped_column(ID, ForeignKey("bills.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ParkingVehicle(Base):
+    """A plate a citizen linked to their e-ID profile: its sessions are billed to them while it is linked."""
+
+    __tablename__ = "parking_vehicles"
+    __table_args__ = (Index("uq_parking_vehicles_one_link_per_plate", "plate", unique=True,
+                            postgresql_where=text("unlinked_at IS NULL"), sqlite_where=text("unlinked_at IS NULL")),)
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    citizen_id: Mapped[int] = mapped_column(ID, ForeignKey("citizens.id"), index=True)
+    #: Normalised as the gates' plates are (``parking.plates.normalise_plate``).
+    plate: Mapped[str] = mapped_column(String(20))
+    vehicle_class: Mapped[str] = mapped_column(String(20))
+    rfid_tag: Mapped[str | None] = mapped_column(String(64))
+    linked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    unlinked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class VehicleCount(Base):
+    """Vehicles counted at a lot over a period by someone other than the operator's session system."""
+
+    __tablename__ = "parking_counts"
+    __table_args__ = (UniqueConstraint("operator_id", "count_id"),
+                      Index("ix_parking_counts_lot_id_period_start", "lot_id", "period_start"),
+                      CheckConstraint(f"source IN {COUNT_SOURCES}", name="source_known"),
+                      CheckConstraint("vehicles >= 0", name="vehicles_not_negative"),
+                      CheckConstraint("period_end > period_start", name="period_ordered"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    operator_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_operators.id"))
+    #: The sender's id for the count: a retry is the same count.
+    count_id: Mapped[str] = mapped_column(String(100))
+    lot_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_lots.id"))
+    source: Mapped[str] = mapped_column(String(20))
+    period_start: Mapped[datetime] = mapped_column(UTCDateTime)
+    period_end: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: Vehicles that entered during the period.
+    vehicles: Mapped[int] = mapped_column(Integer)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)

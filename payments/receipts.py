@@ -26,6 +26,7 @@ from core.clock import Clock
 from payments.bills import new_public_id
 from payments.models.billing import Bill, Payment
 from payments.models.receipts import Receipt, ReceiptCounter
+from payments.receipt_listeners import receipt_issued
 from payments.sql import insert_entity
 
 #: The receipt series (ký hiệu) of this gateway; the two digits of the year are added when displayed.
@@ -77,7 +78,8 @@ def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock
     # The counter's row lock, held until commit, is taken last: pending changes are written before it.
     session.flush()
     # One INSERT … RETURNING, the row made the object (payments.sql): a receipt is issued with every payment.
-    return insert_entity(session, Receipt, {
+    # Listeners (the payer's e-mail) stage their work in this transaction (payments.receipt_listeners).
+    return receipt_issued(session, bill, insert_entity(session, Receipt, {
         "public_id": new_public_id(), "bill_id": bill.id, "payment_id": payment.id if payment else None,
         "series": series, "year": year, "number": next_number(session, series, year), "status": "issued",
         "replaces_id": replaces.id if replaces else None, "agency_code": bill.agency_code,
@@ -85,7 +87,7 @@ def _new_receipt(session: Session, bill: Bill, payment: Payment | None, *, clock
         "service_code": bill.service_code, "fee_kind": bill.fee_kind, "base_amount": bill.base_amount,
         "amount_paid": held, "currency": bill.currency, "subsidy_lines": list(bill.subsidy_lines),
         "explanation": dict(bill.explanation), "method": payment.provider if payment else "subsidy",
-        "collected_at": bill.paid_at or clock.now(), "issued_at": clock.now()})
+        "collected_at": bill.paid_at or clock.now(), "issued_at": clock.now()}), clock=clock)
 
 
 def cancel_receipt(session: Session, receipt: Receipt, *, clock: Clock) -> None:

@@ -20,6 +20,7 @@ _LEAKS = {
     "API key": re.compile(r"gwk_[A-Za-z0-9_-]{20,}"),
     "Stripe secret": re.compile(r"\b(?:sk|rk)_(?:test|live)_[A-Za-z0-9]{8,}|whsec_[A-Za-z0-9]{8,}"),
     "SQL parameters": re.compile(r"\[parameters: |Failing row contains|Key \([^)]*\)=\("),
+    "e-mail address": re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"),
     "citizen or staff name": re.compile("|".join(re.escape(person.name) for person in (*CITIZENS, *STAFF))),
 }
 _found: list[str] = []

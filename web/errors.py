@@ -54,6 +54,7 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     identity_errors.RoleRequired: 403,
     identity_errors.ConsentRequired: 403,
     identity_errors.InvalidPersonalId: 422,
+    identity_errors.InvalidEmail: 422,
     identity_errors.InvalidRole: 422,
     identity_errors.StaffNotFound: 404,
     identity_errors.RoleRequestNotFound: 404,
@@ -75,6 +76,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     parking_errors.EventInvalid: 422,
     parking_errors.EventIdReused: 409,
     parking_errors.SessionNotFound: 404,
+    parking_errors.PlateLinkedElsewhere: 409,
+    parking_errors.VehicleInvalid: 422,
+    parking_errors.SessionNotClaimable: 409,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

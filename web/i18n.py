@@ -40,8 +40,10 @@ def switch_language(code: str):
 DATETIME_PATTERN = "HH:mm, dd/MM/yyyy"
 
 
-def vn_datetime(value: datetime, pattern: str = DATETIME_PATTERN) -> str:
-    """Show an instant in Asia/Ho_Chi_Minh as ``13:07, 29/11/2026``."""
+def vn_datetime(value: datetime | str, pattern: str = DATETIME_PATTERN) -> str:
+    """Show an instant in Asia/Ho_Chi_Minh as ``13:07, 29/11/2026`` (stored explanations keep ISO 8601 text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
     return format_datetime(to_vietnam(value), pattern)
 
 

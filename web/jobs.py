@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 #: Modules whose import registers job handlers; the web process and the worker import the same list.
 JOB_MODULES: tuple[str, ...] = ("payments.jobs", "subsidies.jobs", "identity.jobs",
                                 "payments.reconciliation.jobs", "payments.agency_delivery", "payments.dev_bank",
-                                "payments.dev_vnpay")
+                                "payments.dev_vnpay", "mailing.jobs")
 #: Jobs the worker stages on a schedule, as Huey crontab fields. Each time slot is staged through the
 #: outbox with a dedupe key, so several worker nodes running the scheduler stage it once between them.
 PERIODIC_JOBS: dict[str, dict[str, str]] = {
@@ -40,6 +40,8 @@ PERIODIC_JOBS: dict[str, dict[str, str]] = {
     "reconciliation.fetch_stripe_payouts": {"minute": "20", "hour": "23"},
     # 07:10 in Hà Nội: every agency's Treasury check (overdue money opens an ``unremitted`` break).
     "reconciliation.treasury_check": {"minute": "10", "hour": "0"},
+    # Hourly from 07:05 to 20:05 in Hà Nội: payment reminders by e-mail (each bill once per lead time).
+    "mailing.sweep_reminders": {"minute": "5", "hour": "0-13"},
 }
 #: Completed jobs are kept this long for inspection, then purged.
 KEEP_DONE_JOBS = timedelta(days=14)

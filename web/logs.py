@@ -1,4 +1,5 @@
-"""Structured JSON logs with the request id on every line, scrubbed of secrets and personal ID numbers."""
+"""Structured JSON logs with the request id on every line, scrubbed of secrets, personal ID numbers and
+e-mail addresses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import StatementError
+
+from core.mail import mask_emails
 
 #: The id of the request or job being handled; every log line carries it.
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
@@ -72,7 +75,7 @@ class JsonFormatter(logging.Formatter):
     def _scrub(self, line: str) -> str:
         for secret in self._secrets:
             line = line.replace(secret, "[secret]")
-        return mask_personal_ids(line)
+        return mask_emails(mask_personal_ids(line))
 
 
 def format_exception_safely(error: BaseException | None) -> str:

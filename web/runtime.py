@@ -20,8 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from agencies.clients import ClientKeyring
 from core.clock import SYSTEM_CLOCK
 from core.db import make_engine, make_session_factory
+from core.mail import LogMailer, Mailer, SmtpMailer
 from core.money import Money, vnd
 from core.settings import Settings
+from mailing import jobs as mailing_jobs
 from payments.bank_transfers import BankConnection, register_connections
 from payments.providers import register_provider
 from payments.providers.base import PaymentProvider
@@ -100,6 +102,7 @@ def build_runtime(settings: Settings) -> Runtime:
                            refund_approval_threshold=vnd(settings.refund_approval_threshold))
     feeds = bank_feeds(settings)
     register_connections(list(feeds.values()))
+    configure_mail(settings)
     return Runtime(settings, database, queue, {p.name: p for p in providers}, keyring, limits, store, feeds,
                    simulator)
 
@@ -156,3 +159,16 @@ def bank_feeds(settings: Settings) -> dict[str, BankConnection]:
 def dev_bank_key(secret_key: str) -> str:
     """The API key of the built-in ``dev-bank`` feed, derived so there is nothing more to configure."""
     return hmac.new(secret_key.encode(), b"dev-bank-feed", hashlib.sha256).hexdigest()
+
+
+def mailer(settings: Settings) -> Mailer | None:
+    """The configured SMTP relay; with none, the log outside production, and no e-mail at all in production."""
+    if settings.smtp_host:
+        return SmtpMailer(settings.smtp_host, settings.smtp_port, settings.smtp_from, user=settings.smtp_user,
+                          password=settings.smtp_password, starttls=settings.smtp_starttls)
+    return None if settings.production else LogMailer(settings.smtp_from)
+
+
+def configure_mail(settings: Settings) -> None:
+    """Give the e-mail jobs their sender, the links' base URL and the reminders' lead times."""
+    mailing_jobs.configure(mailer(settings), base_url=settings.base_url, reminder_days=settings.reminder_days)

@@ -8,6 +8,7 @@ from admin.finance import (  # noqa: F401  (registers the routes)
     breaks,
     dashboard,
     imports,
+    parking,
     refunds,
     remittance,
     reports,

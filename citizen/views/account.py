@@ -1,15 +1,21 @@
-"""The citizen's own account: consent at first login, profile with login history, and a data download."""
+"""The citizen's own account: consent at first login, profile with login history, e-mail for receipts and
+reminders (with its own consent), and a data download."""
 
 from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, g, redirect, render_template, request
+from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 
 from citizen import TEMPLATES
 from core.geography import province_name
 from identity import audit
 from identity.citizens import NOTICE_CLAIMS, export_data, give_consent, login_history
+from identity.contact import email_consent, give_email_consent, withdraw_email_consent
+from identity.errors import InvalidEmail
+from mailing import jobs as mailing
 from web.auth import current_principal, require_citizen
 from web.database import db_session
 from web.identity_runtime import get_identity
@@ -43,11 +49,49 @@ def consent():
 @bp.get("/")
 @require_citizen()
 def profile():
-    """Show the citizen's data as received from the e-ID, and their recent logins."""
+    """Show the citizen's data as received from the e-ID, their e-mail choice and their recent logins."""
+    return _profile()
+
+
+def _profile(errors: dict[str, str] | None = None, email: str = "", status: int = 200):
     principal = current_principal()
-    return render_template("account/profile.html", citizen=principal.citizen, web_session=principal.web_session,
-                           logins=login_history(db_session(), principal.citizen),
-                           residence=_residence(principal.citizen))
+    citizen = principal.citizen
+    return render_template("account/profile.html", citizen=citizen, web_session=principal.web_session,
+                           logins=login_history(db_session(), citizen), residence=_residence(citizen),
+                           email_offered=mailing.enabled(),
+                           email_consent=email_consent(db_session(), citizen.id) if mailing.enabled() else None,
+                           email_errors=errors or {}, email_value=email), status
+
+
+@bp.post("/email")
+@require_citizen()
+def email():
+    """Give (or change) the e-mail address for receipts and reminders with consent, or withdraw it."""
+    if not mailing.enabled():
+        abort(404)
+    citizen = current_principal().citizen
+    action = request.form.get("action")
+    if action == "withdraw":
+        withdraw_email_consent(db_session(), citizen, request_id=g.get("request_id"))
+        return redirect(url_for("account.profile") + "#email", 303)
+    address = request.form.get("email", "").strip()[:254]
+    errors = {}
+    if action != "save":
+        errors["email"] = _l("Choose to save an address or to stop e-mails.")
+    elif request.form.get("consent") != "yes":
+        errors["consent"] = _l("Tick the box to agree to receive e-mails, or leave the form.")
+    if not errors:
+        try:
+            give_email_consent(db_session(), citizen, address, language=_language(), request_id=g.get("request_id"))
+        except InvalidEmail:
+            errors["email"] = _l("Enter an e-mail address such as ten@example.vn.")
+    if errors:
+        return _profile(errors, address, 422)
+    return redirect(url_for("account.profile") + "#email", 303)
+
+
+def _language() -> str:
+    return "en" if str(get_locale()) == "en" else "vi"
 
 
 @bp.get("/data.json")

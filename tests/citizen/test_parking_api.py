@@ -80,3 +80,18 @@ def test_another_operators_session_is_not_found(app, db, client, operator_key):
     _, other, _ = make_client(app, db, agency_code="HCM-PARKING", scopes=("parking",))
     answer = client.get(f"/api/v1/parking/sessions/{opened['id']}", headers=headers(other))
     assert (answer.status_code, answer.get_json()["code"]) == (404, "parking_session_not_found")
+
+
+def test_a_vehicle_count_is_taken_once_and_bad_counts_are_refused(client, operator_key):
+    body = {"count_id": "insp-0001", "lot": "HK-HANG-KHAY", "source": "inspector",
+            "period_start": "2026-12-01T06:00:00+07:00", "period_end": "2026-12-01T18:00:00+07:00", "vehicles": 41}
+    send = lambda changes: client.post("/api/v1/parking/counts", json={**body, **changes},  # noqa: E731
+                                       headers=headers(operator_key))
+    first, again = send({}), send({})
+    assert (first.status_code, again.status_code, again.get_json()["repeated"]) == (201, 200, True)
+    assert first.get_json()["vehicles"] == 41
+    assert send({"vehicles": 42}).status_code == 409
+    assert send({"count_id": "insp-2", "source": "guess"}).status_code == 422
+    assert send({"count_id": "insp-3", "period_end": "2026-12-03T18:00:00+07:00"}).get_json()["code"] == (
+        "parking_event_invalid")
+    assert send({"count_id": "insp-4", "lot": "Q1-LE-LOI"}).status_code == 404

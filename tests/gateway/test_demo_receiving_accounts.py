@@ -11,10 +11,10 @@ from gateway.seed import SEEDERS, _seed_demo_receiving_accounts
 
 
 def test_every_demo_agency_gets_the_demo_account_once(db):
-    assert _seed_demo_receiving_accounts(db) == 3
+    assert _seed_demo_receiving_accounts(db) == 5
     assert _seed_demo_receiving_accounts(db) == 0
     seeded = {a.agency_code: a for a in accounts.list_receiving_accounts(db)}
-    assert set(seeded) == {"HN-CA", "HCM-CA", "DEMO-STP"}
+    assert set(seeded) == {"HN-CA", "HCM-CA", "DEMO-STP", "HN-PARKING", "HCM-PARKING"}
     hanoi = seeded["HN-CA"]
     assert (hanoi.bank_name, hanoi.account_number, hanoi.holder_name) == (
         "Vietcombank", "0011001234567", "CONG AN THANH PHO HA NOI")
@@ -24,7 +24,7 @@ def test_every_demo_agency_gets_the_demo_account_once(db):
 def test_an_account_an_admin_set_is_never_replaced(db):
     accounts.set_receiving_account(db, "HN-CA", bank_bin="970418", account_number="12010000123456",
                                    holder_name="CONG AN HA NOI", actor="staff:1", clock=SYSTEM_CLOCK)
-    assert _seed_demo_receiving_accounts(db) == 2
+    assert _seed_demo_receiving_accounts(db) == 4
     assert accounts.receiving_account(db, "HN-CA").account_number == "12010000123456"
 
 

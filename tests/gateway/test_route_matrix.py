@@ -56,6 +56,8 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("account.consent", "POST"): ("/account/consent", citizen(0), 303),
     ("account.profile", "GET"): ("/account/", citizen(1), 200),
     ("account.download", "GET"): ("/account/data.json", citizen(1), 200),
+    # E-mail for receipts and reminders: an empty form is refused (422) and shows the page again.
+    ("account.email", "POST"): ("/account/email", citizen(1), 422),
     ("admin.home", "GET"): ("/admin/", staff(), 200),
     ("admin.staff_list", "GET"): ("/admin/staff", staff(SYSTEM_ADMIN), 200),
     ("admin.change_role", "POST"): ("/admin/staff/{officer}/roles", staff(SYSTEM_ADMIN), 302),
@@ -120,6 +122,10 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
                                              staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.check_remittance", "POST"): ("/admin/finance/remittance/check",
                                            staff(FINANCE_OFFICER, FINANCE_APPROVER), 400),
+    # parking settlement: with no operator registered the page says so; the check and downloads need one
+    ("finance.parking", "GET"): ("/admin/finance/parking", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
+    ("finance.download_parking", "GET"): ("/admin/finance/parking.csv", staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
+    ("finance.check_parking", "POST"): ("/admin/finance/parking/check", staff(FINANCE_OFFICER, FINANCE_APPROVER), 400),
     ("finance.transactions", "GET"): ("/admin/finance/transactions", staff(FINANCE_OFFICER, FINANCE_APPROVER), 200),
     ("finance.transaction", "GET"): ("/admin/finance/transactions/GW0000000000",
                                      staff(FINANCE_OFFICER, FINANCE_APPROVER), 404),
@@ -161,6 +167,12 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("receipts.pdf", "GET"): ("/receipts/00000000000000000000000000000000.pdf", citizen(1), 404),
     ("receipts.signed", "GET"): ("/receipts/00000000000000000000000000000000.jws", citizen(1), 404),
     ("receipts.verify", "GET"): ("/receipts/verify", PUBLIC, 200),
+    # a citizen's parking: vehicles (an empty link form is 422, someone else's vehicle 422) and tickets
+    ("parking.index", "GET"): ("/parking/", citizen(1), 200),
+    ("parking.link", "POST"): ("/parking/vehicles", citizen(1), 422),
+    ("parking.unlink", "POST"): ("/parking/vehicles/999999/unlink", citizen(1), 422),
+    ("parking.ticket", "GET"): ("/parking/tickets/PK0000000000000000", PUBLIC, 404),
+    ("parking.claim", "POST"): ("/parking/tickets/PK0000000000000000/claim", citizen(1), 404),
     # agency API: API-key routes answer 401 to every caller without a key (cookies never authenticate them);
     # API clients are managed by system admins only; ids that do not exist give 404, empty forms 422.
     ("api_bills.create_bill", "POST"): ("/api/v1/bills", PUBLIC, 401),
@@ -171,6 +183,7 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("api_bills.get_receipt", "GET"): ("/api/v1/bills/NO-BILL/receipt", PUBLIC, 401),
     ("api_bills.get_vietqr", "GET"): ("/api/v1/bills/NO-BILL/vietqr", PUBLIC, 401),
     ("api_parking.send_event", "POST"): ("/api/v1/parking/events", PUBLIC, 401),
+    ("api_parking.send_count", "POST"): ("/api/v1/parking/counts", PUBLIC, 401),
     ("api_parking.get_session", "GET"): ("/api/v1/parking/sessions/PK0", PUBLIC, 401),
     ("api_bills.create_refund", "POST"): ("/api/v1/bills/NO-BILL/refunds", PUBLIC, 401),
     ("api_docs_page.api_docs", "GET"): ("/api/v1/docs", PUBLIC, 200),

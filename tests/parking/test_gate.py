@@ -4,35 +4,27 @@ from __future__ import annotations
 
 import random
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from core.clock import VIETNAM, FixedClock
+from core.clock import VIETNAM
+from identity.personal_data import PersonalIdVault
 from parking.errors import EventIdReused, EventInvalid, LotNotFound
 from parking.gate import GateEventIn, take_event
 from parking.lots import operator_by_code, seed_lots
 from parking.models import GateEvent, ParkingSession
 from subsidies.compiler import CompiledRuleSet
 from subsidies.yaml_io import load_rule_files
+from tests.parking.conftest import NOW
 
+VAULT = PersonalIdVault(b"k" * 32)
 RULES = CompiledRuleSet(loaded.definition for loaded in load_rule_files() if loaded.status == "published")
-NOW = datetime(2026, 12, 7, 14, 0, tzinfo=VIETNAM).astimezone(UTC)
+
 _serial = iter(range(10**9))
-
-
-@pytest.fixture()
-def clock() -> FixedClock:
-    return FixedClock(NOW)
-
-
-@pytest.fixture()
-def operator(db, clock):
-    seed_lots(db, clock=clock)
-    return operator_by_code(db, "HN-PARKING")
 
 
 def event(kind: str, at: datetime, plate: str = "29A-123.45", vehicle: str = "MOTORBIKE", *, event_id: str = "",
@@ -45,7 +37,7 @@ def hanoi(hour: int, minute: int = 0, day: int = 7) -> datetime:
 
 
 def take(db, operator, sent, clock):
-    return take_event(db, operator, sent, rule_set=RULES, clock=clock)
+    return take_event(db, operator, sent, rule_set=RULES, vault=VAULT, clock=clock)
 
 
 def test_an_entry_opens_a_session_and_its_exit_closes_it_priced_from_the_tariff(db, operator, clock):

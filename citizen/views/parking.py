@@ -1,0 +1,99 @@
+"""The citizen's parking: linked vehicles, the sessions billed to them, and the ticket a gate hands out.
+
+A ticket (``/parking/tickets/<session id>``) is what the exit gate prints or shows as a QR: the session's id
+is unguessable, so holding it is the proof. Anyone holding it sees the stay and its price; a logged-in
+citizen can take the charge as theirs (``parking.charges.claim_charge``) and pays it like any bill.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from citizen import TEMPLATES
+from core.clock import SYSTEM_CLOCK
+from parking import vehicles
+from parking.charges import claim_charge, session_by_ticket, stay_explanation
+from parking.errors import ParkingError, SessionNotFound
+from parking.models import ParkingLot
+from parking.pricing import DEFAULT_UNITS
+from payments.models.billing import Bill
+from web.auth import current_principal, public, require_citizen
+from web.database import db_session
+from web.identity_runtime import get_identity
+
+bp = Blueprint("parking", __name__, url_prefix="/parking", template_folder=TEMPLATES)
+
+
+@bp.app_template_global()
+def vehicle_class_label(code: str) -> str:
+    """A vehicle class in words."""
+    return {"BICYCLE": _("Bicycle"), "MOTORBIKE": _("Motorbike"), "CAR": _("Car")}.get(code, code)
+
+
+def _lang() -> str:
+    return "en" if str(get_locale()) == "en" else "vi"
+
+
+@bp.get("/")
+@require_citizen()
+def index():
+    """My vehicles and my parking charges."""
+    return _index_page()
+
+
+def _index_page(error: ParkingError | None = None, status: int = 200):
+    citizen, session = current_principal().citizen, db_session()
+    return render_template("parking/index.html", vehicles=vehicles.vehicles_of(session, citizen),
+                           charges=vehicles.charges_of(session, citizen), classes=tuple(DEFAULT_UNITS),
+                           error=error, form=request.form, lang=_lang()), status
+
+
+@bp.post("/vehicles")
+@require_citizen()
+def link():
+    """Link a plate (and its RFID tag) to my e-ID profile."""
+    try:
+        vehicles.link_vehicle(db_session(), current_principal().citizen, request.form.get("plate", ""),
+                              request.form.get("vehicle_class", ""), rfid_tag=request.form.get("rfid_tag"),
+                              clock=SYSTEM_CLOCK)
+    except ParkingError as error:  # shown on the form, the citizen stays on it
+        db_session().rollback()
+        return _index_page(error, 409 if error.code == "plate_linked_elsewhere" else 422)
+    return redirect(url_for("parking.index"), 303)
+
+
+@bp.post("/vehicles/<int:vehicle_id>/unlink")
+@require_citizen()
+def unlink(vehicle_id: int):
+    """Stop billing a vehicle's later sessions to me."""
+    vehicles.unlink_vehicle(db_session(), current_principal().citizen, vehicle_id, clock=SYSTEM_CLOCK)
+    return redirect(url_for("parking.index"), 303)
+
+
+@bp.get("/tickets/<session_id>")
+@public
+def ticket(session_id: str):
+    """The stay and its charge, for whoever holds the ticket."""
+    session = db_session()
+    try:
+        row = session_by_ticket(session, session_id)
+    except SessionNotFound:
+        abort(404)
+    bill = session.get(Bill, row.bill_id) if row.bill_id is not None else None
+    principal = current_principal()
+    mine = bool(bill and principal and principal.citizen
+                and bill.payer_id_hash == principal.citizen.personal_id_hash)
+    lot = session.get(ParkingLot, row.lot_id)
+    return render_template("parking/ticket.html", row=row, lot=lot, bill=bill, stay=stay_explanation(lot, row),
+                           mine=mine, logged_in=bool(principal and principal.citizen), lang=_lang())
+
+
+@bp.post("/tickets/<session_id>/claim")
+@require_citizen()
+def claim(session_id: str):
+    """Take the ticket's charge as mine and go to its bill to pay."""
+    bill = claim_charge(db_session(), current_principal().citizen, session_id, vault=get_identity().vault,
+                        clock=SYSTEM_CLOCK)
+    return redirect(url_for("bills.show", bill_id=bill.public_id), 303)
