@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from core.clock import SYSTEM_CLOCK
 from parking.lots import seed_lots
-from parking.models import ParkingSession
+from parking.models import ParkingSession, ParkingVehicle
 from payments.models.billing import Bill
 from tests.citizen.agency_support import headers, make_client, seed_pricing
 from tests.citizen.payments_support import hidden_fields, receipt_link
@@ -116,9 +116,7 @@ def test_an_unlinked_plate_is_billed_to_whoever_links_it_next_only_from_then_on(
     login(client, HN_LEVEL2)
     assert _link(client, "30E-456.78").status_code == 303
     token = hidden_fields(client.get("/parking/").get_data(as_text=True))["csrf_token"]
-    vehicle_id = db.execute(select(ParkingSession.id)).first()  # none yet: the stay comes after unlinking
-    assert vehicle_id is None
-    from parking.models import ParkingVehicle
+    assert db.execute(select(ParkingSession.id)).first() is None  # the stay comes after unlinking
     linked = db.scalars(select(ParkingVehicle)).one()
     assert client.post(f"/parking/vehicles/{linked.id}/unlink", data={"csrf_token": token}).status_code == 303
     session = _stay(client, operator_key)
