@@ -47,11 +47,7 @@ CLAIM_KEY = text(
     "INSERT INTO idempotency_keys (scope, key, operation, request_hash, recovery_point, locked_at, created_at)"
     " VALUES ('client:floor', :key, 'start_payment', :hash, 'started', :now, :now) ON CONFLICT (scope, key)"
     " DO NOTHING RETURNING idempotency_keys.id")
-#: The services' bill locks also read whether the API made the bill (no lock on agency_bills; see
-#: payments.agency_models.MADE_BY_API), which spares the callback hook a look-up for other bills.
-_MADE_BY_API = "EXISTS (SELECT * FROM agency_bills WHERE agency_bills.bill_id = bills.id) AS made_by_api"
-LOCK_BILL = text(f"SELECT {_columns('bills', _BILL_COLUMNS)}, {_MADE_BY_API} FROM bills WHERE bills.public_id = :bill"
-                 " FOR UPDATE")
+LOCK_BILL = text(f"SELECT {_columns('bills', _BILL_COLUMNS)} FROM bills WHERE bills.public_id = :bill FOR UPDATE")
 INSERT_PAYMENT = text(
     "INSERT INTO payments (public_id, bill_id, provider, status, amount, currency, refunded_amount, return_url, iss,"
     " sub, acr, auth_time, created_at, expires_at, updated_at) VALUES (:code, :bill_id, 'sandbox', 'created', 200000,"
@@ -62,9 +58,8 @@ EVENT = text(
     " VALUES (:payment_id, :before, :after, :after, :cause, NULL, :now) RETURNING payment_events.id")
 ADVANCE_KEY = text("UPDATE idempotency_keys SET recovery_point = 'payment_created', resource_id = :payment_id"
                    " WHERE idempotency_keys.id = :key_id")
-LOCK_PAYMENT = text(f"SELECT {_columns('bills', _BILL_COLUMNS)}, {_columns('payments', _PAYMENT_COLUMNS)},"
-                    f" {_MADE_BY_API} FROM bills JOIN payments ON payments.bill_id = bills.id"
-                    " WHERE payments.public_id = :code FOR UPDATE")
+LOCK_PAYMENT = text(f"SELECT {_columns('bills', _BILL_COLUMNS)}, {_columns('payments', _PAYMENT_COLUMNS)} FROM bills"
+                    " JOIN payments ON payments.bill_id = bills.id WHERE payments.public_id = :code FOR UPDATE")
 SUBMIT = text("UPDATE payments SET status = 'submitted', provider_session_id = :session, next_url = :next_url,"
               " updated_at = :now WHERE payments.id = :payment_id")
 FINISH_KEY = text("UPDATE idempotency_keys SET recovery_point = 'finished', locked_at = NULL, response_status = 201,"

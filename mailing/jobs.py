@@ -66,11 +66,6 @@ def configure(mailer: Mailer | None, *, base_url: str, reminder_days: tuple[int,
     _CONFIG.mailer, _CONFIG.base_url, _CONFIG.reminder_days = mailer, base_url.rstrip("/"), reminder_days
 
 
-def enabled() -> bool:
-    """Whether e-mail is on (the account page offers it only then)."""
-    return _CONFIG.mailer is not None
-
-
 @on_receipt_issued
 def stage_receipt_mail(session: Session, bill: Bill, receipt: Receipt, clock: Clock) -> None:
     """Stage the receipt's e-mail when the bill's citizen agreed to e-mail (in the issuing transaction)."""

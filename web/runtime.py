@@ -161,6 +161,11 @@ def dev_bank_key(secret_key: str) -> str:
     return hmac.new(secret_key.encode(), b"dev-bank-feed", hashlib.sha256).hexdigest()
 
 
+def mail_enabled(settings: Settings) -> bool:
+    """Whether these settings send e-mail: a relay is configured, or outside production (the log stands in)."""
+    return bool(settings.smtp_host) or not settings.production
+
+
 def mailer(settings: Settings) -> Mailer | None:
     """The configured SMTP relay; with none, the log outside production, and no e-mail at all in production."""
     if settings.smtp_host:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from flask import Blueprint, Response, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, g, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 
@@ -15,10 +15,10 @@ from identity import audit
 from identity.citizens import NOTICE_CLAIMS, export_data, give_consent, login_history
 from identity.contact import email_consent, give_email_consent, withdraw_email_consent
 from identity.errors import InvalidEmail
-from mailing import jobs as mailing
 from web.auth import current_principal, require_citizen
 from web.database import db_session
 from web.identity_runtime import get_identity
+from web.runtime import mail_enabled
 from web.security import safe_next
 
 bp = Blueprint("account", __name__, url_prefix="/account", template_folder=TEMPLATES)
@@ -58,8 +58,8 @@ def _profile(errors: dict[str, str] | None = None, email: str = "", status: int 
     citizen = principal.citizen
     return render_template("account/profile.html", citizen=citizen, web_session=principal.web_session,
                            logins=login_history(db_session(), citizen), residence=_residence(citizen),
-                           email_offered=mailing.enabled(),
-                           email_consent=email_consent(db_session(), citizen.id) if mailing.enabled() else None,
+                           email_offered=_mail_on(),
+                           email_consent=email_consent(db_session(), citizen.id) if _mail_on() else None,
                            email_errors=errors or {}, email_value=email), status
 
 
@@ -67,7 +67,7 @@ def _profile(errors: dict[str, str] | None = None, email: str = "", status: int 
 @require_citizen()
 def email():
     """Give (or change) the e-mail address for receipts and reminders with consent, or withdraw it."""
-    if not mailing.enabled():
+    if not _mail_on():
         abort(404)
     citizen = current_principal().citizen
     action = request.form.get("action")
@@ -88,6 +88,11 @@ def email():
     if errors:
         return _profile(errors, address, 422)
     return redirect(url_for("account.profile") + "#email", 303)
+
+
+def _mail_on() -> bool:
+    # From this app's settings, not the mail jobs' process-wide sender: an app is asked about itself.
+    return mail_enabled(current_app.extensions["gateway.settings"])
 
 
 def _language() -> str:

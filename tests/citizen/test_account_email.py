@@ -4,11 +4,11 @@ offered in production without a relay."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from sqlalchemy import select
 
 from identity.models import Citizen, EmailConsent
-from mailing import jobs as mailing_jobs
 from tests.web.oidc_support import HN_LEVEL2, form_token, login
 
 
@@ -64,14 +64,15 @@ def test_the_english_page_records_english(client, db):
 
 
 def test_without_a_relay_in_production_e_mail_is_not_offered(client, db):
-    previous = (mailing_jobs._CONFIG.mailer, mailing_jobs._CONFIG.base_url, mailing_jobs._CONFIG.reminder_days)
     login(client, HN_LEVEL2)
     token = form_token(client, "/account/")
-    mailing_jobs.configure(None, base_url=previous[1], reminder_days=previous[2])  # what production without a host gets
+    extensions = client.application.extensions
+    settings = extensions["gateway.settings"]
+    extensions["gateway.settings"] = replace(settings, env="production", smtp_host="")  # production, no relay
     try:
         assert 'name="consent"' not in client.get("/account/").get_data(as_text=True)
         assert client.post("/account/email", data={"csrf_token": token, "action": "save", "consent": "yes",
                                                    "email": "an@example.vn"}).status_code == 404
     finally:
-        mailing_jobs.configure(*previous[:1], base_url=previous[1], reminder_days=previous[2])
+        extensions["gateway.settings"] = settings
     assert db.scalar(select(Citizen.id)) is not None and _consents(db) == []
