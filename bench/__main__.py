@@ -4,7 +4,7 @@ from importlib import import_module
 
 #: Benchmark modules, each with a ``run()`` that prints its numbers beside an in-run baseline.
 BENCHMARKS = ("bench.healthz", "bench.oidc", "bench.rules", "bench.recon", "bench.reports", "bench.agency_api",
-              "bench.payments", "bench.deployed_load")
+              "bench.payments", "bench.parking_events", "bench.deployed_load")
 
 for name in BENCHMARKS:
     print(f"== {name}")

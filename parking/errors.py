@@ -51,3 +51,15 @@ class SessionNotClaimable(ParkingError):
     """The session's charge is another citizen's, paid, or has nothing to pay."""
 
     code = "parking_session_not_claimable"
+
+
+class PassRefused(ParkingError):
+    """A monthly pass that cannot be sold: the lot sells none for that vehicle, or not for that month."""
+
+    code = "pass_refused"
+
+
+class PassNotFound(ParkingError):
+    """No such pass of the calling citizen."""
+
+    code = "pass_not_found"

@@ -10,7 +10,8 @@ Design overview
   ``exit_without_entry`` session into an ordinary one, an entry arriving between two others supersedes
   the one before. Sessions keep their ids: each is matched to its pair by its entry, else its exit.
 * A session is priced once, when it closes, from the tariff in force (``parking.pricing``), and keeps
-  that price and its rule set; an exit without an entry is priced as the lot's rule says (a stay of
+  that price and its rule set; a stay within the plate's paid monthly passes at the lot is 0 đ
+  (``parking.passes``). An exit without an entry is priced as the lot's rule says (a stay of
   ``unmatched_exit_hours`` ending at the exit) and flagged.
 * Each session's charge follows its price (``parking.charges``): a bill when it closes with something to pay,
   requoted or cancelled while unpaid when late events change it, flagged when it is already being paid.
@@ -32,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from core.clock import Clock, ensure_utc
 from identity.personal_data import PersonalIdVault
-from parking import pairing
+from parking import pairing, passes
 from parking.charges import keep_charge_in_step
 from parking.errors import EventIdReused, EventInvalid
 from parking.lots import lot_of
@@ -131,7 +132,7 @@ def rebuild(session: Session, operator: ParkingOperator, lot: ParkingLot, plate:
     now = clock.now()
     for index, found in enumerate(pairs):
         row = matched.get(index) or _new_session(session, lot, events, found, now)
-        _apply(row, lot, events, found, rule_set, now)
+        _apply(session, row, lot, events, found, rule_set, now)
         session.flush()  # a new session has its id before its bill names it
         keep_charge_in_step(session, operator, lot, row, vault=vault, clock=clock)
     for row in existing:
@@ -173,8 +174,8 @@ def _new_session(session: Session, lot: ParkingLot, events: dict, found: pairing
     return row
 
 
-def _apply(row: ParkingSession, lot: ParkingLot, events: dict, found: pairing.Pair, rule_set: CompiledRuleSet,
-           now) -> None:
+def _apply(session: Session, row: ParkingSession, lot: ParkingLot, events: dict, found: pairing.Pair,
+           rule_set: CompiledRuleSet, now) -> None:
     entry, exit_ = (events[found.entry.id] if found.entry else None), (events[found.exit.id] if found.exit else None)
     moved = (row.entered_at, row.exited_at) != (entry and entry.occurred_at, exit_ and exit_.occurred_at)
     row.entry_event_id, row.exit_event_id = entry and entry.id, exit_ and exit_.id
@@ -185,15 +186,16 @@ def _apply(row: ParkingSession, lot: ParkingLot, events: dict, found: pairing.Pa
     if found.status != pairing.CLOSED:
         row.amount, row.pricing = None, None
     elif moved or row.pricing is None:
-        priced = price_stay(rule_set, _stay(lot, row, exit_))
+        priced = price_stay(rule_set, _stay(session, lot, row, exit_))
         row.amount, row.pricing = priced.amount.amount, priced.to_dict()
     row.updated_at = now
 
 
-def _stay(lot: ParkingLot, row: ParkingSession, exit_: GateEvent) -> StayRequest:
+def _stay(session: Session, lot: ParkingLot, row: ParkingSession, exit_: GateEvent) -> StayRequest:
     entered = row.entered_at or exit_.occurred_at - timedelta(hours=lot.unmatched_exit_hours)
+    right = passes.right_for(session, lot.id, row.plate, entered, exit_.occurred_at) if lot.pass_service else None
     return StayRequest(lot.tariff_service, row.vehicle_class, entered, exit_.occurred_at, zone=lot.zone,
-                       grace=timedelta(minutes=lot.grace_minutes))
+                       grace=timedelta(minutes=lot.grace_minutes), right=right)
 
 
 def session_of(session: Session, event: GateEvent) -> ParkingSession:

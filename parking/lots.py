@@ -41,6 +41,8 @@ class LotSpec:
     vehicle_classes: tuple[str, ...] = tuple(DEFAULT_UNITS)
     grace_minutes: int = int(DEFAULT_GRACE.total_seconds() // 60)
     unmatched_exit_hours: int = 24
+    #: The service pricing the lot's monthly passes; None: the lot sells none.
+    pass_service: str | None = None
 
 
 def register_operator(session: Session, spec: OperatorSpec, *, clock: Clock) -> ParkingOperator:
@@ -98,10 +100,11 @@ class SeedLots:
                      "HCM-PARKING", "HĐ-2024/HCM-01 (demo)", 2500)))
     lots: tuple[tuple[str, LotSpec], ...] = field(default=(
         ("HN-PARKING", LotSpec("HK-HANG-KHAY", "Điểm đỗ xe phố Hàng Khay", "Phố Hàng Khay, phường Hoàn Kiếm",
-                               "00070", "PARKING_HN", 120, zone="HOAN_KIEM", site_group="1")),
+                               "00070", "PARKING_HN", 120, zone="HOAN_KIEM", site_group="1",
+                               pass_service="PARKING_HN_MONTHLY")),
         ("HCM-PARKING", LotSpec("Q1-LE-LOI", "Điểm giữ xe đường Lê Lợi", "Đường Lê Lợi, phường Bến Thành",
                                 "26743", "PARKING_HCM", 200, zone="D1_3_5", site_group="1",
-                                vehicle_classes=("BICYCLE", "MOTORBIKE")))))
+                                vehicle_classes=("BICYCLE", "MOTORBIKE"), pass_service="PARKING_HCM_MONTHLY"))))
 
 
 def seed_lots(session: Session, *, clock: Clock, seed: SeedLots = SeedLots()) -> list[ParkingLot]:

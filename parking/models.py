@@ -65,6 +65,8 @@ class ParkingLot(Base):
     grace_minutes: Mapped[int] = mapped_column(Integer)
     #: An exit without an entry is priced as a stay of this many hours ending at the exit (the lot's rule).
     unmatched_exit_hours: Mapped[int] = mapped_column(Integer)
+    #: The subsidies service whose rules price the lot's monthly passes (``PARKING_HN_MONTHLY``); None: none sold.
+    pass_service: Mapped[str | None] = mapped_column(String(50))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
@@ -166,3 +168,30 @@ class VehicleCount(Base):
     #: Vehicles that entered during the period.
     vehicles: Mapped[int] = mapped_column(Integer)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ParkingPass(Base):
+    """A monthly pass (vé tháng): one plate at one lot for one calendar month in Vietnam, paid through a bill.
+
+    It covers the plate's stays at the lot while its bill is paid and nothing of it refunded
+    (``parking.passes``); ``cancelled_at`` marks a pass whose bill was cancelled before it was paid.
+    """
+
+    __tablename__ = "parking_passes"
+    __table_args__ = (Index("uq_parking_passes_one_per_month", "lot_id", "plate", "valid_from", unique=True,
+                            postgresql_where=text("cancelled_at IS NULL"), sqlite_where=text("cancelled_at IS NULL")),
+                      Index("ix_parking_passes_citizen_id", "citizen_id"),
+                      CheckConstraint("valid_until > valid_from", name="period_ordered"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    lot_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_lots.id"))
+    citizen_id: Mapped[int] = mapped_column(ID, ForeignKey("citizens.id"))
+    plate: Mapped[str] = mapped_column(String(20))
+    vehicle_class: Mapped[str] = mapped_column(String(20))
+    #: Midnight in Vietnam on the month's first day, and on the next month's first day (UTC).
+    valid_from: Mapped[datetime] = mapped_column(UTCDateTime)
+    valid_until: Mapped[datetime] = mapped_column(UTCDateTime)
+    bill_id: Mapped[int] = mapped_column(ID, ForeignKey("bills.id"), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -79,6 +79,8 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     parking_errors.PlateLinkedElsewhere: 409,
     parking_errors.VehicleInvalid: 422,
     parking_errors.SessionNotClaimable: 409,
+    parking_errors.PassRefused: 422,
+    parking_errors.PassNotFound: 404,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

@@ -7,15 +7,17 @@ citizen can take the charge as theirs (``parking.charges.claim_charge``) and pay
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from citizen import TEMPLATES
 from core.clock import SYSTEM_CLOCK
-from parking import vehicles
+from parking import passes, vehicles
 from parking.charges import claim_charge, session_by_ticket, stay_explanation
-from parking.errors import ParkingError, SessionNotFound
+from parking.errors import ParkingError, PassRefused, SessionNotFound
 from parking.models import ParkingLot
 from parking.pricing import DEFAULT_UNITS
 from payments.models.billing import Bill
@@ -32,6 +34,13 @@ def vehicle_class_label(code: str) -> str:
     return {"BICYCLE": _("Bicycle"), "MOTORBIKE": _("Motorbike"), "CAR": _("Car")}.get(code, code)
 
 
+@bp.app_template_global()
+def pass_status_label(status: str) -> str:
+    """A pass's status in words."""
+    return {"awaiting_payment": _("Awaiting payment"), "active": _("In force"), "upcoming": _("Starts next month"),
+            "ended": _("Ended"), "cancelled": _("Cancelled")}.get(status, status)
+
+
 def _lang() -> str:
     return "en" if str(get_locale()) == "en" else "vi"
 
@@ -43,11 +52,15 @@ def index():
     return _index_page()
 
 
-def _index_page(error: ParkingError | None = None, status: int = 200):
+def _index_page(error: ParkingError | None = None, status: int = 200, pass_error: ParkingError | None = None):
     citizen, session = current_principal().citizen, db_session()
-    return render_template("parking/index.html", vehicles=vehicles.vehicles_of(session, citizen),
-                           charges=vehicles.charges_of(session, citizen), classes=tuple(DEFAULT_UNITS),
-                           error=error, form=request.form, lang=_lang()), status
+    linked = vehicles.vehicles_of(session, citizen)
+    selling = {lot.code: lot for vehicle in linked for lot in passes.lots_selling(session, vehicle.vehicle_class)}
+    return render_template("parking/index.html", vehicles=linked, charges=vehicles.charges_of(session, citizen),
+                           classes=tuple(DEFAULT_UNITS), error=error, form=request.form, lang=_lang(),
+                           passes=passes.passes_of(session, citizen, clock=SYSTEM_CLOCK),
+                           pass_lots=sorted(selling.values(), key=lambda lot: lot.name),
+                           months=passes.months_on_sale(SYSTEM_CLOCK), pass_error=pass_error), status
 
 
 @bp.post("/vehicles")
@@ -58,8 +71,7 @@ def link():
         vehicles.link_vehicle(db_session(), current_principal().citizen, request.form.get("plate", ""),
                               request.form.get("vehicle_class", ""), rfid_tag=request.form.get("rfid_tag"),
                               clock=SYSTEM_CLOCK)
-    except ParkingError as error:  # shown on the form, the citizen stays on it
-        db_session().rollback()
+    except ParkingError as error:  # shown on the form, the citizen stays on it (nothing was written)
         return _index_page(error, 409 if error.code == "plate_linked_elsewhere" else 422)
     return redirect(url_for("parking.index"), 303)
 
@@ -70,6 +82,33 @@ def unlink(vehicle_id: int):
     """Stop billing a vehicle's later sessions to me."""
     vehicles.unlink_vehicle(db_session(), current_principal().citizen, vehicle_id, clock=SYSTEM_CLOCK)
     return redirect(url_for("parking.index"), 303)
+
+
+@bp.post("/passes")
+@require_citizen()
+def buy_pass():
+    """Buy a monthly pass for one of my vehicles at a lot, and go to its bill to pay."""
+    try:
+        vehicle_id = int(request.form.get("vehicle", ""))
+        month = date.fromisoformat(request.form.get("month", "") + "-01")
+    except ValueError:
+        return _index_page(pass_error=PassRefused("choose a vehicle and a month", details={"reason": "form"}),
+                           status=422)
+    try:
+        bought = passes.buy_pass(db_session(), current_principal().citizen, vehicle_id, request.form.get("lot", ""),
+                                 month, clock=SYSTEM_CLOCK)
+    except PassRefused as error:  # shown on the form; a pass bought a moment ago elsewhere leaves a bill to undo
+        db_session().rollback()
+        return _index_page(pass_error=error, status=422)
+    return redirect(url_for("bills.show", bill_id=db_session().get(Bill, bought.bill_id).public_id), 303)
+
+
+@bp.post("/passes/<pass_id>/renew")
+@require_citizen()
+def renew_pass(pass_id: str):
+    """Buy the next month of one of my passes, and go to its bill to pay."""
+    renewed = passes.renew_pass(db_session(), current_principal().citizen, pass_id, clock=SYSTEM_CLOCK)
+    return redirect(url_for("bills.show", bill_id=db_session().get(Bill, renewed.bill_id).public_id), 303)
 
 
 @bp.get("/tickets/<session_id>")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import select
 
@@ -122,3 +125,38 @@ def test_an_unlinked_plate_is_billed_to_whoever_links_it_next_only_from_then_on(
     session = _stay(client, operator_key)
     assert session["payment"]["charged_to"] == "ticket"
     assert "12.000 ₫" not in client.get("/parking/").get_data(as_text=True)
+
+
+def _buy_pass(client, lot: str = "HK-HANG-KHAY", month: str | None = None):
+    page = client.get("/parking/").get_data(as_text=True)
+    fields = hidden_fields(page)
+    vehicle = re.search(r'name="vehicle">\s*<option value="(\d+)"', page).group(1)
+    month = month or SYSTEM_CLOCK.today_in_vietnam().strftime("%Y-%m")
+    return client.post("/parking/passes", data={"csrf_token": fields["csrf_token"], "vehicle": vehicle, "lot": lot,
+                                                "month": month})
+
+
+def test_a_citizen_buys_a_monthly_pass_pays_it_and_the_gate_then_charges_nothing(client, db, operator_key):
+    login(client, HN_LEVEL2)
+    _link(client, "30E-456.78")
+    bought = _buy_pass(client)
+    assert bought.status_code == 303
+    bill_id = local(bought.location).rsplit("/", 1)[1]
+    assert db.scalar(select(Bill.amount_due).where(Bill.public_id == bill_id)) == 120_000
+    assert _buy_pass(client).location == bought.location  # a second click answers the same pass
+    assert receipt_link(_pay_by_card(client, bill_id))
+    now = datetime.now(UTC)
+    _gate(client, operator_key, "entry", (now - timedelta(hours=2)).isoformat())
+    exited = _gate(client, operator_key, "exit", (now - timedelta(minutes=30)).isoformat())
+    assert exited["amount"] == 0 and exited["covered_by"].startswith("pass:PS") and exited["payment"] is None
+    page = client.get("/parking/").get_data(as_text=True)
+    assert "Hiệu lực" in page and "Gia hạn sang tháng sau" in page
+
+
+def test_a_month_not_on_sale_is_refused_on_the_form_with_nothing_billed(client, db, operator_key):
+    login(client, HN_LEVEL2)
+    _link(client, "30E-456.78")
+    refused = _buy_pass(client, month="2020-01")
+    assert refused.status_code == 422
+    assert 'role="alert"' in refused.get_data(as_text=True)
+    assert db.scalar(select(Bill.id)) is None

@@ -173,6 +173,9 @@ MATRIX: dict[tuple[str, str], tuple[str, tuple, int]] = {
     ("parking.unlink", "POST"): ("/parking/vehicles/999999/unlink", citizen(1), 422),
     ("parking.ticket", "GET"): ("/parking/tickets/PK0000000000000000", PUBLIC, 404),
     ("parking.claim", "POST"): ("/parking/tickets/PK0000000000000000/claim", citizen(1), 404),
+    # monthly passes: an empty purchase form is 422, someone else's (or no) pass 404
+    ("parking.buy_pass", "POST"): ("/parking/passes", citizen(1), 422),
+    ("parking.renew_pass", "POST"): ("/parking/passes/PS0000000000000000/renew", citizen(1), 404),
     # agency API: API-key routes answer 401 to every caller without a key (cookies never authenticate them);
     # API clients are managed by system admins only; ids that do not exist give 404, empty forms 422.
     ("api_bills.create_bill", "POST"): ("/api/v1/bills", PUBLIC, 401),

@@ -14,22 +14,13 @@ from parking.models import ParkingSession
 from parking.vehicles import link_vehicle
 from payments.codes import new_payment_code
 from payments.models.billing import Bill, Payment
-from tests.parking.test_gate import NOW, VAULT, event, hanoi, take
+from tests.parking.conftest import NOW, VAULT
+from tests.parking.test_gate import event, hanoi, take
 
 
 def _bill(db, row: ParkingSession) -> Bill:
     db.flush()
     return db.get(Bill, row.bill_id)
-
-
-@pytest.fixture()
-def citizen(db) -> Citizen:
-    found = Citizen(issuer="https://idp.example", subject="c-1", personal_id_encrypted=VAULT.encrypt("001094012345"),
-                    personal_id_hash=VAULT.lookup_hash("001094012345"), personal_id_masked="0010******45",
-                    full_name="Nguyễn Văn An", eid_level=2, created_at=NOW, updated_at=NOW)
-    db.add(found)
-    db.flush()
-    return found
 
 
 def test_an_exit_bills_the_linked_citizen_for_the_operators_agency_with_its_share(db, operator, clock, citizen):

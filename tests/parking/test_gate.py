@@ -12,16 +12,14 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from core.clock import VIETNAM
-from identity.personal_data import PersonalIdVault
 from parking.errors import EventIdReused, EventInvalid, LotNotFound
 from parking.gate import GateEventIn, take_event
 from parking.lots import operator_by_code, seed_lots
 from parking.models import GateEvent, ParkingSession
 from subsidies.compiler import CompiledRuleSet
 from subsidies.yaml_io import load_rule_files
-from tests.parking.conftest import NOW
+from tests.parking.conftest import NOW, VAULT
 
-VAULT = PersonalIdVault(b"k" * 32)
 RULES = CompiledRuleSet(loaded.definition for loaded in load_rule_files() if loaded.status == "published")
 
 _serial = iter(range(10**9))

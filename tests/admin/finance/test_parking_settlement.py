@@ -14,7 +14,8 @@ from parking.gate import take_event
 from parking.lots import operator_by_code, seed_lots
 from payments.reconciliation.runs import ReconBreak
 from tests.admin.finance.support import csrf
-from tests.parking.test_gate import RULES, VAULT, event
+from tests.parking.conftest import VAULT
+from tests.parking.test_gate import RULES, event
 
 
 def _day(db, vehicles: int, counted: int):
