@@ -25,7 +25,7 @@ DECEMBER, JANUARY = date(2026, 12, 1), date(2027, 1, 1)
 
 
 @pytest.fixture()
-def rules(db):
+def rules(db, registered_sandbox):  # the passes' rules, and a provider for their payments
     seed_catalogue(db)
     seed_rules(db)
 
