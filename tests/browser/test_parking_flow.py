@@ -76,7 +76,7 @@ def test_a_citizen_links_a_plate_and_pays_the_exit_charge_to_the_receipt(served,
     page.get_by_label("Loại xe").select_option("MOTORBIKE")
     page.get_by_role("button", name="Liên kết xe này").click()
     page.wait_for_load_state()
-    expect(page.get_by_text("30K24680")).to_be_visible()
+    expect(page.get_by_text("30K24680", exact=True)).to_be_visible()
     _fits(page)
     screenshot(page, "parking-vehicles-360px")
 
