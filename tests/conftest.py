@@ -171,6 +171,15 @@ def sandbox_store(database_url, tmp_path):
 
 
 @pytest.fixture()
+def sandbox(clock, sandbox_store):
+    """A fresh sandbox provider registered as ``sandbox``, on the test clock (the package's ``clock`` fixture)."""
+    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock,
+                                                 store=sandbox_store))
+    yield provider
+    unregister_provider("sandbox")
+
+
+@pytest.fixture()
 def registered_sandbox(sandbox_store):
     """A sandbox provider registered for this test (other tests may have unregistered the app's own)."""
     previous = registered_providers().get("sandbox")

@@ -18,8 +18,6 @@ from core.mail import SmtpMailer
 from core.migrations import upgrade
 from identity.models import Citizen
 from mailing import jobs as mailing_jobs
-from payments.providers import register_provider, unregister_provider
-from payments.providers.sandbox import SandboxProvider
 from subsidies.catalogue import Service
 from tests.conftest import truncate_as_the_test_superuser
 
@@ -107,14 +105,6 @@ def committing(database_url, migrated_sqlite, tmp_path):
             truncate_as_the_test_superuser(connection, [t.name for t in reversed(Base.metadata.sorted_tables)
                                                         if t.name != "sandbox_sessions"])
     engine.dispose()
-
-
-@pytest.fixture()
-def sandbox(clock, sandbox_store):
-    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock,
-                                                 store=sandbox_store))
-    yield provider
-    unregister_provider("sandbox")
 
 
 @pytest.fixture()

@@ -13,8 +13,6 @@ from sqlalchemy import text
 from core.clock import FixedClock
 from core.db import make_engine, make_session_factory
 from core.migrations import upgrade
-from payments.providers import register_provider, unregister_provider
-from payments.providers.sandbox import SandboxProvider
 from tests.conftest import truncate_as_the_test_superuser
 from tests.payments.providers.fake_stripe import serving
 
@@ -65,15 +63,6 @@ def committing(database_url, sqlite_template, tmp_path):
             truncate_as_the_test_superuser(connection, [*PAYMENTS_TABLES, "outbox_jobs", "recon_runs",
                                                         "recon_items", "recon_results"])
     engine.dispose()
-
-
-@pytest.fixture()
-def sandbox(clock, sandbox_store):
-    """A fresh sandbox provider registered as ``sandbox``, on the test clock."""
-    provider = register_provider(SandboxProvider(secret="s" * 32, base_url="https://pay.test", clock=clock,
-                                                 store=sandbox_store))
-    yield provider
-    unregister_provider("sandbox")
 
 
 @pytest.fixture()
