@@ -5,13 +5,15 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from agencies.clients import revoke_key
+from agencies.clients import MAX_CALLS_PER_MINUTE, revoke_key
+from agencies.errors import ApiClientInvalid
 from core.clock import SYSTEM_CLOCK
 from identity.models import AuditEvent
 from payments.models.billing import Bill
 from subsidies.quotes import Quote
 from tests.citizen.agency_support import bill_body, create, headers, make_client, seed_pricing
 from tests.web.oidc_support import HN_LEVEL2, local, login
+from web.security import limiter
 
 
 @pytest.fixture()
@@ -193,6 +195,30 @@ def test_the_rate_limit_answers_429_with_retry_after(app, client, db, agency):
     statuses = [client.get("/api/v1/bills", headers=headers(key)) for _ in range(3)]
     assert [r.status_code for r in statuses] == [200, 200, 429]
     assert int(statuses[-1].headers["Retry-After"]) >= 1 and statuses[-1].get_json()["code"] == "rate_limited"
+
+
+def test_a_busy_client_is_held_to_its_own_allowance_not_to_the_per_address_limit(app, client, db, monkeypatch):
+    # An operator's gate system is one address: the pages' 300 a minute per address held it to 5 events a
+    # second (found by bench/parking_events.py).
+    monkeypatch.setitem(app.config, "GATEWAY_RATE_LIMITS", True)
+    limiter.reset()
+    _, key, _ = make_client(app, db, name="Busy", rate_limit_per_minute=1_000)
+    statuses = {client.get("/api/v1/bills?limit=1", headers=headers(key)).status_code for _ in range(310)}
+    assert statuses == {200}
+
+
+def test_an_address_that_keeps_sending_wrong_keys_is_slowed_down(app, client, monkeypatch):
+    monkeypatch.setitem(app.config, "GATEWAY_RATE_LIMITS", True)
+    monkeypatch.delitem(app.extensions, "gateway.agency_limiter", raising=False)  # fresh counts
+    guesses = [client.get("/api/v1/bills", headers=headers(f"gwk_guess{n}")) for n in range(61)]
+    assert {r.status_code for r in guesses[:60]} == {401} and guesses[60].status_code == 429
+    assert guesses[60].get_json()["code"] == "rate_limited" and int(guesses[60].headers["Retry-After"]) >= 1
+
+
+def test_a_client_may_be_allowed_an_evening_peak_of_gate_events_but_not_without_bound(app, db):
+    assert make_client(app, db, name="Gates", rate_limit_per_minute=2_000 * 60)[0].rate_limit_per_minute == 120_000
+    with pytest.raises(ApiClientInvalid):
+        make_client(app, db, name="Unbounded", rate_limit_per_minute=MAX_CALLS_PER_MINUTE + 1)
 
 
 def test_the_openapi_document_lists_the_bill_api_and_the_docs_page_is_local(client):
