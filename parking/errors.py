@@ -63,3 +63,21 @@ class PassNotFound(ParkingError):
     """No such pass of the calling citizen."""
 
     code = "pass_not_found"
+
+
+class DisputeNotFound(ParkingError):
+    """No such dispute for this caller (an operator sees only its own lots' disputes)."""
+
+    code = "dispute_not_found"
+
+
+class DisputeInvalid(ParkingError):
+    """A dispute or resolution that cannot be taken: an unknown reason, no note, a refund of an unpaid charge."""
+
+    code = "dispute_invalid"
+
+
+class DisputeAlreadyResolved(ParkingError):
+    """The dispute was resolved otherwise already (by another officer or the operator)."""
+
+    code = "dispute_already_resolved"

@@ -195,3 +195,39 @@ class ParkingPass(Base):
     bill_id: Mapped[int] = mapped_column(ID, ForeignKey("bills.id"), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+#: ``open``: waiting for a finance officer or the operator; ``upheld``: the citizen was right (the charge is
+#: refunded or cancelled); ``rejected``: the charge stands, with the reason given.
+DISPUTE_STATUSES = ("open", "upheld", "rejected")
+#: What the citizen says is wrong with the session.
+DISPUTE_REASONS = ("not_my_vehicle", "wrong_times", "covered_by_pass", "exempt", "other")
+
+
+class ParkingDispute(Base):
+    """A citizen's dispute of one parking session's charge, and how it was resolved (``parking.disputes``).
+
+    One per session: disputing again answers the same dispute. Upholding a paid charge refunds it through
+    the refund path (``refund_id``); upholding an unpaid one cancels its bill.
+    """
+
+    __tablename__ = "parking_disputes"
+    __table_args__ = (CheckConstraint("status IN ('open', 'upheld', 'rejected')", name="status_known"),
+                      Index("ix_parking_disputes_status", "status"),
+                      Index("ix_parking_disputes_citizen_id", "citizen_id"))
+
+    id: Mapped[int] = mapped_column(ID, primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    session_id: Mapped[int] = mapped_column(ID, ForeignKey("parking_sessions.id"), unique=True)
+    citizen_id: Mapped[int] = mapped_column(ID, ForeignKey("citizens.id"))
+    reason: Mapped[str] = mapped_column(String(30))
+    statement: Mapped[str] = mapped_column(String(1000))
+    status: Mapped[str] = mapped_column(String(10))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: ``staff:<id>`` (a finance officer) or ``client:<id>`` (the operator's system).
+    resolved_by: Mapped[str | None] = mapped_column(String(100))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolution_note: Mapped[str | None] = mapped_column(String(1000))
+    #: ``refund`` (paid charge refunded), ``bill_cancelled`` (unpaid charge dropped) or ``none``.
+    remedy: Mapped[str | None] = mapped_column(String(20))
+    refund_id: Mapped[int | None] = mapped_column(ID, ForeignKey("refunds.id"))

@@ -81,6 +81,9 @@ ERROR_STATUS: dict[type[DomainError], int] = {
     parking_errors.SessionNotClaimable: 409,
     parking_errors.PassRefused: 422,
     parking_errors.PassNotFound: 404,
+    parking_errors.DisputeNotFound: 404,
+    parking_errors.DisputeInvalid: 422,
+    parking_errors.DisputeAlreadyResolved: 409,
 }
 
 #: HTTP status -> stable code for errors raised by the web layer itself.

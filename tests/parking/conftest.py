@@ -7,9 +7,14 @@ from datetime import UTC, datetime
 import pytest
 
 from core.clock import VIETNAM, FixedClock
+from core.money import vnd
 from identity.models import Citizen
 from identity.personal_data import PersonalIdVault
 from parking.lots import operator_by_code, seed_lots
+from payments.confirmation import apply_report
+from payments.providers.base import ProviderSession, ProviderStatus, StatusReport
+from payments.starting import record_provider_session
+from tests.payments.factories import make_payment
 
 NOW = datetime(2026, 12, 7, 14, 0, tzinfo=VIETNAM).astimezone(UTC)
 VAULT = PersonalIdVault(b"k" * 32)
@@ -41,3 +46,14 @@ def citizen(db) -> Citizen:
     db.add(found)
     db.flush()
     return found
+
+
+def pay_bill(db, bill, clock) -> None:
+    """Pay ``bill`` in full as its provider's success report would (needs a registered sandbox provider)."""
+    payment = make_payment(db, clock, bill)
+    payment = record_provider_session(db, payment.public_id,
+                                      ProviderSession(f"sbx_{payment.public_id}", "https://pay.test/x", clock.now()),
+                                      clock=clock)
+    apply_report(db, payment.public_id, StatusReport(payment.provider_session_id, ProviderStatus.SUCCEEDED,
+                                                     payment.public_id, vnd(payment.amount)),
+                 cause="notification", clock=clock)
