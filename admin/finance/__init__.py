@@ -9,6 +9,7 @@ from admin.finance import (  # noqa: F401  (registers the routes)
     dashboard,
     imports,
     parking,
+    parking_disputes,
     refunds,
     remittance,
     reports,

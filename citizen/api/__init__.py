@@ -82,7 +82,7 @@ API_DESCRIPTION = (
 
 def init_app(app: Flask) -> GatewayApi:
     """Configure the OpenAPI document and register every API blueprint (one Api per app)."""
-    from citizen.api import bills, docs, parking, quotes
+    from citizen.api import bills, docs, parking, parking_disputes, quotes
 
     app.config.update(
         API_TITLE="City payment gateway API",
@@ -98,6 +98,7 @@ def init_app(app: Flask) -> GatewayApi:
                                                         "description": "An API client's key"})
     api.register_blueprint(bills.blp, url_prefix=f"{API_PREFIX}/bills")
     api.register_blueprint(parking.blp, url_prefix=f"{API_PREFIX}/parking")
+    api.register_blueprint(parking_disputes.blp, url_prefix=f"{API_PREFIX}/parking/disputes")
     app.register_blueprint(docs.bp)
     app.extensions["gateway.api"] = api
     return api

@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 
 from citizen import TEMPLATES
 from core.clock import SYSTEM_CLOCK
-from parking import passes, vehicles
+from parking import disputes, passes, vehicles
 from parking.charges import claim_charge, session_by_ticket, stay_explanation
-from parking.errors import ParkingError, PassRefused, SessionNotFound
-from parking.models import ParkingLot
+from parking.errors import DisputeInvalid, ParkingError, PassRefused, SessionNotFound
+from parking.models import DISPUTE_REASONS, ParkingLot
 from parking.pricing import DEFAULT_UNITS
 from payments.models.billing import Bill
+from payments.models.refunds import Refund
 from web.auth import current_principal, public, require_citizen
 from web.database import db_session
 from web.identity_runtime import get_identity
@@ -114,7 +115,11 @@ def renew_pass(pass_id: str):
 @bp.get("/tickets/<session_id>")
 @public
 def ticket(session_id: str):
-    """The stay and its charge, for whoever holds the ticket."""
+    """The stay and its charge, for whoever holds the ticket; its payer may dispute it."""
+    return _ticket_page(session_id)
+
+
+def _ticket_page(session_id: str, dispute_error: DisputeInvalid | None = None, status: int = 200):
     session = db_session()
     try:
         row = session_by_ticket(session, session_id)
@@ -125,8 +130,34 @@ def ticket(session_id: str):
     mine = bool(bill and principal and principal.citizen
                 and bill.payer_id_hash == principal.citizen.personal_id_hash)
     lot = session.get(ParkingLot, row.lot_id)
+    dispute = disputes.dispute_of(session, row.id) if mine else None
+    refund = session.get(Refund, dispute.refund_id) if dispute and dispute.refund_id else None
     return render_template("parking/ticket.html", row=row, lot=lot, bill=bill, stay=stay_explanation(lot, row),
-                           mine=mine, logged_in=bool(principal and principal.citizen), lang=_lang())
+                           mine=mine, logged_in=bool(principal and principal.citizen), lang=_lang(),
+                           dispute=dispute, refund=refund, reasons=DISPUTE_REASONS, dispute_error=dispute_error,
+                           form=request.form), status
+
+
+@bp.app_template_global()
+def dispute_reason_label(code: str) -> str:
+    """What a citizen says is wrong with a session, in words."""
+    return {"not_my_vehicle": _("It was not my vehicle"), "wrong_times": _("The times are wrong"),
+            "covered_by_pass": _("My monthly pass covers it"), "exempt": _("I am exempt from the charge"),
+            "other": _("Something else")}.get(code, code)
+
+
+@bp.post("/tickets/<session_id>/dispute")
+@require_citizen()
+def dispute(session_id: str):
+    """Dispute the charge of a session I pay; a finance officer or the operator answers on this page."""
+    try:
+        disputes.open_dispute(db_session(), current_principal().citizen, session_id,
+                              reason=request.form.get("reason", ""), statement=request.form.get("statement", ""),
+                              clock=SYSTEM_CLOCK)
+    except DisputeInvalid as error:  # shown on the form, nothing written
+        db_session().rollback()
+        return _ticket_page(session_id, error, 422)
+    return redirect(url_for("parking.ticket", session_id=session_id), 303)
 
 
 @bp.post("/tickets/<session_id>/claim")
