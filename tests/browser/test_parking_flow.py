@@ -1,6 +1,7 @@
 """Parking in headless Chromium, on the deployed shape: a citizen links a plate, the operator's gate sends the
-exit, the citizen pays the charge by card and gets the receipt; a finance officer sees the operator's day
-settle, and a planted under-reported day opens a break on the workbench."""
+exit, the citizen pays the charge by card and gets the receipt; a citizen buys a monthly pass, pays it, and the
+lot's next exit costs nothing; a finance officer sees the operator's day settle, and a planted under-reported
+day opens a break on the workbench."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from core.geography import seed_provinces
 from identity.devidp.accounts import CITIZENS
 from identity.devidp.seed import seed_demo_staff
 from parking.lots import seed_lots
+from parking.models import ParkingPass
 from payments.reconciliation.runs import ReconBreak
 from subsidies.seed import seed_catalogue, seed_rules
 from tests.browser.conftest import served_gateway
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.browser
 AN = CITIZENS[0]  # a Hà Nội citizen of the stand-in
 OPERATOR_KEY = "gw_test_parking_operator_key_0123456789abcdef"
 PLATE = "30K-246.80"
+PASS_PLATE = "30K-135.79"  # another vehicle of An's, the one with the monthly pass
 
 
 @pytest.fixture(scope="module")
@@ -68,14 +71,41 @@ def _fits(page) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
 
 
+def _form_of(page, button: str):
+    """The form whose submit button reads ``button`` (the link and pass forms both label a field "Loại xe")."""
+    return page.locator("form").filter(has=page.get_by_role("button", name=button, exact=True))
+
+
+def _link(page, plate: str) -> None:
+    form = _form_of(page, "Liên kết xe này")
+    form.get_by_label("Biển số xe").fill(plate)
+    form.get_by_label("Loại xe", exact=True).select_option("MOTORBIKE")
+    form.get_by_role("button", name="Liên kết xe này").click()
+    page.wait_for_load_state()
+
+
+def _pay_by_card_to_the_receipt(page, amount: str) -> None:
+    """On an open bill's page: pay ``amount`` with the sandbox's test card and open the receipt."""
+    page.get_by_label("Thẻ thử nghiệm (sandbox)").check()
+    page.get_by_role("button", name=f"Thanh toán {amount}").click()
+    page.wait_for_load_state()
+    page.get_by_label("Số thẻ").fill("4242 4242 4242 4242")
+    page.get_by_label("Ngày hết hạn (MM/YY)").fill("12/39")
+    page.get_by_label("Mã bảo mật (CVC)").fill("123")
+    page.get_by_role("button", name=f"Thanh toán {amount}").click()
+    page.wait_for_load_state()
+    page.get_by_text("Thanh toán thành công").wait_for(timeout=30_000)
+    page.get_by_role("link", name="Xem biên lai").click()
+    page.wait_for_load_state()
+    assert re.fullmatch(r"Biên lai BLTT\S+", page.get_by_role("heading", level=1).inner_text())
+    expect(page.locator("dl.receipt dt:has-text('Số tiền đã nộp') + dd")).to_have_text(amount)
+
+
 def test_a_citizen_links_a_plate_and_pays_the_exit_charge_to_the_receipt(served, page):
     base_url, _deployment = served
     page.goto(base_url + "/parking/")
     log_in_citizen(page, AN.name)
-    page.get_by_label("Biển số xe").fill(PLATE)
-    page.get_by_label("Loại xe").select_option("MOTORBIKE")
-    page.get_by_role("button", name="Liên kết xe này").click()
-    page.wait_for_load_state()
+    _link(page, PLATE)
     expect(page.get_by_text("30K24680", exact=True)).to_be_visible()
     _fits(page)
     screenshot(page, "parking-vehicles-360px")
@@ -93,21 +123,56 @@ def test_a_citizen_links_a_plate_and_pays_the_exit_charge_to_the_receipt(served,
     assert page.locator(".amount").inner_text() == amount
     expect(page.get_by_text("44/2017/QĐ-UBND").first).to_be_visible()  # the tariff's legal basis
     screenshot(page, "parking-charge-360px")
-    page.get_by_label("Thẻ thử nghiệm (sandbox)").check()
-    page.get_by_role("button", name=f"Thanh toán {amount}").click()
-    page.wait_for_load_state()
-    page.get_by_label("Số thẻ").fill("4242 4242 4242 4242")
-    page.get_by_label("Ngày hết hạn (MM/YY)").fill("12/39")
-    page.get_by_label("Mã bảo mật (CVC)").fill("123")
-    page.get_by_role("button", name=f"Thanh toán {amount}").click()
-    page.wait_for_load_state()
-    page.get_by_text("Thanh toán thành công").wait_for(timeout=30_000)
-    page.get_by_role("link", name="Xem biên lai").click()
-    page.wait_for_load_state()
-    assert re.fullmatch(r"Biên lai BLTT\S+", page.get_by_role("heading", level=1).inner_text())
-    expect(page.locator("dl.receipt dt:has-text('Số tiền đã nộp') + dd")).to_have_text(amount)
+    _pay_by_card_to_the_receipt(page, amount)
     _fits(page)
     screenshot(page, "parking-receipt-360px")
+
+
+def test_a_citizen_buys_a_monthly_pass_pays_it_and_the_lots_next_exit_costs_nothing(served, page):
+    base_url, deployment = served
+    page.goto(base_url + "/parking/")
+    log_in_citizen(page, AN.name)
+    _link(page, PASS_PLATE)
+    month = SYSTEM_CLOCK.today_in_vietnam()
+    bought = _form_of(page, "Mua vé tháng")
+    bought.get_by_label("Loại xe", exact=True).select_option(label="30K13579 · Xe máy")
+    bought.get_by_label("Điểm đỗ xe", exact=True).select_option("HK-HANG-KHAY")  # the option reads its name, address
+    bought.get_by_label(f"{month:%m/%Y}", exact=True).check()  # this month (next month is offered too)
+    _fits(page)
+    screenshot(page, "parking-pass-form-360px")
+    bought.get_by_role("button", name="Mua vé tháng").click()
+    page.wait_for_load_state()
+    expect(page.locator(".amount")).to_have_text("120.000 ₫")  # Hà Nội's motorbike month, Decision 44/2017
+    _fits(page)
+    screenshot(page, "parking-pass-bill-360px")
+    _pay_by_card_to_the_receipt(page, "120.000 ₫")
+    _fits(page)
+    screenshot(page, "parking-pass-receipt-360px")
+
+    page.goto(base_url + "/parking/")
+    listed = page.get_by_role("table", name="Vé tháng của bạn, tháng gần nhất trước").get_by_role("row").filter(
+        has=page.get_by_role("cell", name="30K13579", exact=True))
+    expect(listed).to_have_count(1)
+    for cell in (f"{month:%m/%Y}", "Điểm đỗ xe phố Hàng Khay", "120.000 ₫", "Hiệu lực"):
+        expect(listed.get_by_role("cell", name=cell, exact=True)).to_be_visible()
+    expect(listed.get_by_role("button", name="Gia hạn sang tháng sau")).to_be_visible()
+    _fits(page)
+    screenshot(page, "parking-pass-in-force-360px")
+
+    now = SYSTEM_CLOCK.now()  # a stay inside the pass's month (it began at midnight on the first)
+    entered = max(now - timedelta(hours=1), datetime.combine(month.replace(day=1), time(0), tzinfo=VIETNAM))
+    _gate(base_url, "hk-pass-0001", "entry", entered, plate=PASS_PLATE)
+    exited = _gate(base_url, "hk-pass-0002", "exit", now, plate=PASS_PLATE)
+    with deployment.session_factory() as session:
+        [held] = session.scalars(select(ParkingPass).where(ParkingPass.plate == "30K13579")).all()
+    assert (exited["status"], exited["amount"], exited["payment"]) == ("closed", 0, None)
+    assert exited["covered_by"] == f"pass:{held.public_id}"
+    page.goto(base_url + f"/parking/tickets/{exited['id']}")  # the stay's ticket, as the gate hands it out
+    expect(page.locator("strong.amount")).to_have_text("0 ₫")
+    for role in ("button", "link"):  # nothing to pay: no bill to open
+        expect(page.get_by_role(role, name=re.compile("^Thanh toán"))).to_have_count(0)
+    _fits(page)
+    screenshot(page, "parking-pass-covered-ticket-360px")
 
 
 def test_a_finance_officer_sees_the_day_settle_and_a_planted_under_reported_day_opens_a_break(served, chromium):

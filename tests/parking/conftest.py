@@ -1,4 +1,5 @@
-"""The parking tests' clock (a fixed afternoon in Hà Nội), the demo Hà Nội operator with its lots, a citizen."""
+"""The parking tests' clock (a fixed afternoon in Hà Nội), the demo Hà Nội operator with its lots (also committed,
+for the concurrency tests), a citizen."""
 
 from __future__ import annotations
 
@@ -39,12 +40,27 @@ def postgres_only(database_url):
 
 
 @pytest.fixture()
+def committed_operator(committed_db, clock):
+    """A session factory that really commits, with the demo lots committed (tables emptied afterwards)."""
+    with committed_db() as session, session.begin():
+        seed_lots(session, clock=clock)
+    yield committed_db
+
+
+@pytest.fixture()
 def citizen(db) -> Citizen:
-    found = Citizen(issuer="https://idp.example", subject="c-1", personal_id_encrypted=VAULT.encrypt("001094012345"),
-                    personal_id_hash=VAULT.lookup_hash("001094012345"), personal_id_masked="0010******45",
-                    full_name="Nguyễn Văn An", eid_level=2, created_at=NOW, updated_at=NOW)
-    db.add(found)
-    db.flush()
+    return add_citizen(db)
+
+
+def add_citizen(session, subject: str = "c-1", personal_id: str = "001094012345",
+                full_name: str = "Nguyễn Văn An") -> Citizen:
+    """Add a level-2 e-ID citizen (``subject`` of the stand-in issuer) to ``session``."""
+    found = Citizen(issuer="https://idp.example", subject=subject, personal_id_encrypted=VAULT.encrypt(personal_id),
+                    personal_id_hash=VAULT.lookup_hash(personal_id),
+                    personal_id_masked=personal_id[:4] + "******" + personal_id[-2:],
+                    full_name=full_name, eid_level=2, created_at=NOW, updated_at=NOW)
+    session.add(found)
+    session.flush()
     return found
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from core.clock import VIETNAM
 from parking.errors import EventIdReused, EventInvalid, LotNotFound
 from parking.gate import GateEventIn, take_event
-from parking.lots import operator_by_code, seed_lots
+from parking.lots import operator_by_code
 from parking.models import GateEvent, ParkingSession
 from subsidies.compiler import CompiledRuleSet
 from subsidies.yaml_io import load_rule_files
@@ -145,13 +145,6 @@ def _same_either_way(db, operator, clock, stream: list[GateEventIn], seed: int) 
             savepoint.rollback()
             db.expunge_all()
     assert results[0] == results[1] and len(results[0]) >= len({e.plate for e in stream})
-
-
-@pytest.fixture()
-def committed_operator(committed_db, clock):
-    with committed_db() as session, session.begin():
-        seed_lots(session, clock=clock)
-    yield committed_db
 
 
 def test_ten_copies_of_one_event_at_once_make_one_event_and_one_session(postgres_only, committed_operator, clock):
